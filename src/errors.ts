@@ -1,0 +1,106 @@
+/** The stable error codes of the HTTP API; every store failure carries one. */
+export type ErrorCode =
+  | 'validation_error'
+  | 'unauthorized'
+  | 'entity_not_found'
+  | 'entity_exists'
+  | 'optimistic_lock_error'
+  | 'duplicate_event'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'service_unavailable'
+  | 'internal_error';
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  validation_error: 400,
+  unauthorized: 401,
+  entity_not_found: 404,
+  entity_exists: 409,
+  optimistic_lock_error: 409,
+  duplicate_event: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  service_unavailable: 503,
+  internal_error: 500,
+};
+
+export class EventStoreError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra members of the problem+json body (e.g. expectedVersion). */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+
+  get status(): number {
+    return HTTP_STATUS[this.code];
+  }
+}
+
+export class ValidationError extends EventStoreError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('validation_error', message, details);
+  }
+}
+
+export class EntityNotFoundError extends EventStoreError {
+  constructor(
+    readonly entityType: string,
+    readonly entityId: string,
+  ) {
+    super('entity_not_found', `${entityType} ${entityId} does not exist`, { entityType, entityId });
+  }
+}
+
+export class EntityAlreadyExistsError extends EventStoreError {
+  constructor(
+    readonly entityType: string,
+    readonly entityId: string,
+  ) {
+    super('entity_exists', `${entityType} ${entityId} already exists`, { entityType, entityId });
+  }
+}
+
+export class OptimisticLockingError extends EventStoreError {
+  constructor(
+    readonly entityType: string,
+    readonly entityId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+    message = `${entityType} ${entityId} is at version ${actualVersion}, not the expected ${expectedVersion}`,
+  ) {
+    super('optimistic_lock_error', message, { entityType, entityId, expectedVersion, actualVersion });
+  }
+}
+
+export class DuplicateTriggeringEventError extends EventStoreError {
+  constructor(
+    readonly entityType: string,
+    readonly entityId: string,
+    readonly triggeringEventToken: string,
+    /** The entity's current version. */
+    readonly entityVersion: number,
+  ) {
+    super('duplicate_event', `${entityType} ${entityId} already applied triggering event ${triggeringEventToken}`, {
+      entityType,
+      entityId,
+      triggeringEventToken,
+      entityVersion,
+    });
+  }
+}
+
+export class UnauthorizedError extends EventStoreError {
+  constructor(message = 'a valid API key is required: Authorization: Bearer <key>') {
+    super('unauthorized', message);
+  }
+}
+
+export class ServiceUnavailableError extends EventStoreError {
+  constructor(message = 'the event store database is unavailable', details: Record<string, unknown> = {}) {
+    super('service_unavailable', message, details);
+  }
+}

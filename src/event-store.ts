@@ -1,0 +1,40 @@
+import type {
+  AppendEventsRequest,
+  AppendResult,
+  CreateEntityRequest,
+  EntityPage,
+  EntityTypeSummary,
+  FeedOptions,
+  FeedPage,
+  HistoryOptions,
+  HistoryPage,
+  ListEntitiesOptions,
+  LoadedEntity,
+  LoadOptions,
+  SnapshotToSave,
+} from './model';
+
+/**
+ * The port every store implements: PostgreSQL (in process), HTTP (a remote server) and in-memory.
+ * Failures are the classes of `errors.ts`, never driver errors.
+ */
+export interface EventStore {
+  /** Creates an entity with its first events (versions 1..n). EntityAlreadyExistsError if the id is taken. */
+  create(request: CreateEntityRequest): Promise<AppendResult>;
+  /**
+   * Appends events after `expectedVersion`, all or nothing. OptimisticLockingError when the version moved,
+   * EntityNotFoundError, DuplicateTriggeringEventError. A retry with the same event ids returns the first result.
+   */
+  append(request: AppendEventsRequest): Promise<AppendResult>;
+  /** The newest snapshot (unless disabled) and the events after it, up to `toVersion`/`asOf`. */
+  load(entityType: string, entityId: string, options?: LoadOptions): Promise<LoadedEntity>;
+  /** The full audit trail, oldest first, paged; never shortened by snapshots. */
+  history(entityType: string, entityId: string, options?: HistoryOptions): Promise<HistoryPage>;
+  /** Stores a snapshot of the state at `entityVersion` (≤ the current version). */
+  saveSnapshot(entityType: string, entityId: string, entityVersion: number, snapshot: SnapshotToSave): Promise<void>;
+  listEntities(entityType: string, options?: ListEntitiesOptions): Promise<EntityPage>;
+  listEntityTypes(): Promise<EntityTypeSummary[]>;
+  /** The global, gap-free feed of committed events in commit order. */
+  readFeed(options?: FeedOptions): Promise<FeedPage>;
+  close(): Promise<void>;
+}

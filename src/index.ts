@@ -1,0 +1,8 @@
+/** eventuate-local-ts core: the event model, errors, the EventStore port and its PostgreSQL and in-memory engines. */
+export * from './model';
+export * from './errors';
+export * from './event-store';
+export * from './names';
+export { encodeCursor, decodeCursor, FeedPosition } from './cursor';
+export { PostgresEventStore, PostgresEventStoreOptions } from './postgres/postgres-event-store';
+export { InMemoryEventStore } from './memory/in-memory-event-store';
