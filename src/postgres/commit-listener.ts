@@ -1,0 +1,92 @@
+import { Client } from 'pg';
+import { CommitWaiter, waitForCommit } from '../long-poll';
+
+/**
+ * One LISTEN connection per store: tells feed readers that events were committed, so long
+ * polls, SSE streams and the relay wake on a commit instead of sleeping in a loop.
+ * After a lost connection it reconnects and wakes everyone, since notifications may have been missed.
+ */
+export class CommitListener implements CommitWaiter {
+  private readonly listeners = new Set<() => void>();
+  private client?: Client;
+  private connecting?: Promise<void>;
+  private closed = false;
+  private retryTimer?: NodeJS.Timeout;
+  private retryDelayMs = 100;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly channel: string,
+  ) {}
+
+  /** Calls `listener` after each commit of events; returns the unsubscribe function. */
+  onCommit(listener: () => void): () => void {
+    this.listeners.add(listener);
+    this.ensureConnected();
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves true on a commit, false when `timeoutMs` passes or `signal` aborts first. */
+  waitForCommit(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return waitForCommit((listener) => this.onCommit(listener), timeoutMs, signal);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.listeners.clear();
+    await this.connecting?.catch(() => undefined);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private ensureConnected(): void {
+    if (this.closed || this.client || this.connecting || this.retryTimer) return;
+    this.connecting = this.connect().finally(() => (this.connecting = undefined));
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.connectionString });
+    const lost = () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      client.end().catch(() => undefined);
+      this.scheduleReconnect();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', () => this.wakeAll());
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.channel}"`);
+    } catch {
+      client.removeAllListeners();
+      await client.end().catch(() => undefined);
+      this.scheduleReconnect();
+      return;
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+    const reconnected = this.retryDelayMs > 100;
+    this.retryDelayMs = 100;
+    if (reconnected) this.wakeAll();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.listeners.size > 0) this.ensureConnected();
+    }, this.retryDelayMs);
+    this.retryTimer.unref();
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5000);
+  }
+
+  private wakeAll(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}

@@ -1,0 +1,106 @@
+import type { Pool } from 'pg';
+import { quoteIdent } from './sql';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** SQL for the given (already quoted) schema. */
+  up(schema: string): string;
+}
+
+/** Append only: a released migration is never edited, a change is a new version. */
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'entities, events, snapshots',
+    up: (s) => `
+      CREATE TABLE ${s}.entities (
+        entity_type text NOT NULL,
+        entity_id text NOT NULL,
+        entity_version integer NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (entity_type, entity_id)
+      );
+      CREATE TABLE ${s}.events (
+        position bigint GENERATED ALWAYS AS IDENTITY,
+        event_id uuid NOT NULL UNIQUE,
+        entity_type text NOT NULL,
+        entity_id text NOT NULL,
+        entity_version integer NOT NULL,
+        event_type text NOT NULL,
+        event_data jsonb NOT NULL,
+        metadata jsonb NOT NULL DEFAULT '{}',
+        triggering_event text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+        PRIMARY KEY (position),
+        UNIQUE (entity_type, entity_id, entity_version)
+      );
+      CREATE INDEX events_feed_order ON ${s}.events (transaction_id, position);
+      CREATE INDEX events_triggering_event ON ${s}.events (entity_type, entity_id, triggering_event)
+        WHERE triggering_event IS NOT NULL;
+      CREATE TABLE ${s}.snapshots (
+        entity_type text NOT NULL,
+        entity_id text NOT NULL,
+        entity_version integer NOT NULL,
+        snapshot_type text NOT NULL,
+        snapshot_data jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (entity_type, entity_id, entity_version)
+      );
+      -- One notification per committing statement wakes feed readers (long poll, SSE, relay).
+      CREATE FUNCTION ${s}.notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('eventuate_events_' || TG_TABLE_SCHEMA, '');
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER events_notify AFTER INSERT ON ${s}.events
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_events();
+    `,
+  },
+];
+
+/**
+ * Applies the migrations not yet recorded, each in its own transaction, under an advisory lock
+ * so that servers starting together do not race. Safe to run at every start.
+ */
+export async function migrate(pool: Pool, schema: string, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
+  const s = quoteIdent(schema);
+  const client = await pool.connect();
+  const applied: number[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`eventuate-migrations:${schema}`]);
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
+      const done = new Set(rows.map((r) => r.version));
+      for (const migration of migrations) {
+        if (done.has(migration.version)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migration.up(s));
+          await client.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw err;
+        }
+        applied.push(migration.version);
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`eventuate-migrations:${schema}`]);
+    }
+  } finally {
+    client.release();
+  }
+  return applied;
+}
+
+/** The NOTIFY channel the events trigger uses for a schema. */
+export function eventsChannel(schema: string): string {
+  return `eventuate_events_${schema}`;
+}

@@ -1,0 +1,293 @@
+import { Pool, PoolConfig } from 'pg';
+import { v4 as uuidv4 } from 'uuid';
+import { resolveRefusedWrite, ExistingEvent } from '../append-outcome';
+import { decodeCursor, encodeCursor } from '../cursor';
+import { EntityNotFoundError, EventStoreError, ServiceUnavailableError, ValidationError } from '../errors';
+import type { EventStore } from '../event-store';
+import type {
+  AppendEventsRequest,
+  AppendResult,
+  CreateEntityRequest,
+  EntityPage,
+  EntityTypeSummary,
+  FeedOptions,
+  FeedPage,
+  HistoryOptions,
+  HistoryPage,
+  ListEntitiesOptions,
+  LoadedEntity,
+  LoadOptions,
+  SnapshotToSave,
+  StoredEvent,
+} from '../model';
+import {
+  checkAppendRequest,
+  checkCreateRequest,
+  checkEntityId,
+  checkEntityType,
+  checkSnapshot,
+  checkVersion,
+  pageSize,
+} from '../validation';
+import { longPoll } from '../long-poll';
+import { CommitListener } from './commit-listener';
+import { eventsChannel, migrate } from './migrations';
+import { buildQueries, Queries } from './queries';
+import { isUnavailable, quoteIdent } from './sql';
+
+export interface PostgresEventStoreOptions {
+  connectionString: string;
+  /** Schema of the tables; default `eventuate`. */
+  schema?: string;
+  /** Pool size; default 20. */
+  poolSize?: number;
+  /** Apply migrations on connect; default true. */
+  migrate?: boolean;
+  /** Extra node-postgres pool settings. */
+  pool?: Omit<PoolConfig, 'connectionString' | 'max'>;
+}
+
+type Row = Record<string, any>;
+
+/** The event store on PostgreSQL: every write is one statement, every failure an EventStoreError. */
+export class PostgresEventStore implements EventStore {
+  readonly schema: string;
+  private readonly pool: Pool;
+  private readonly sql: Queries;
+  private readonly commits: CommitListener;
+
+  /** Opens the pool and applies pending migrations (under an advisory lock). */
+  static async connect(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const store = new PostgresEventStore(options);
+    if (options.migrate !== false) {
+      try {
+        await migrate(store.pool, store.schema);
+      } catch (err) {
+        await store.close();
+        throw translate(err);
+      }
+    }
+    return store;
+  }
+
+  constructor(options: PostgresEventStoreOptions) {
+    this.schema = options.schema ?? 'eventuate';
+    this.sql = buildQueries(quoteIdent(this.schema));
+    this.pool = new Pool({ ...options.pool, connectionString: options.connectionString, max: options.poolSize ?? 20 });
+    // An idle client losing its connection is reported here; the next query reconnects.
+    this.pool.on('error', () => undefined);
+    this.commits = new CommitListener(options.connectionString, eventsChannel(this.schema));
+  }
+
+  async create(request: CreateEntityRequest): Promise<AppendResult> {
+    checkCreateRequest(request);
+    return this.write({ ...request, entityId: request.entityId ?? uuidv4(), expectedVersion: 0 }, this.sql.create);
+  }
+
+  async append(request: AppendEventsRequest): Promise<AppendResult> {
+    checkAppendRequest(request);
+    return this.write(request, this.sql.append);
+  }
+
+  private async write(request: AppendEventsRequest, statement: string): Promise<AppendResult> {
+    const { entityType, entityId, expectedVersion, triggeringEventToken, snapshot } = request;
+    const events = request.events.map((e) => ({
+      eventId: e.eventId?.toLowerCase() ?? uuidv4(),
+      eventType: e.eventType,
+      eventData: e.eventData,
+      metadata: e.metadata ?? {},
+    }));
+    const params = [
+      entityType,
+      entityId,
+      expectedVersion,
+      events.length,
+      JSON.stringify(events),
+      triggeringEventToken ?? null,
+      snapshot?.snapshotType ?? null,
+      snapshot ? JSON.stringify(snapshot.snapshotData) : null,
+    ];
+    try {
+      const { rows } = await this.pool.query(statement, params);
+      if (rows.length === 1) {
+        return { entityType, entityId, entityVersion: rows[0].entity_version, eventIds: events.map((e) => e.eventId) };
+      }
+    } catch (err) {
+      // A unique violation means a concurrent writer won; anything else is not ours to explain.
+      if ((err as { code?: string }).code !== '23505') throw translate(err);
+    }
+    return this.explainRefusal(request);
+  }
+
+  private async explainRefusal(request: AppendEventsRequest): Promise<AppendResult> {
+    const ids = request.events.flatMap((e) => (e.eventId ? [e.eventId.toLowerCase()] : []));
+    const row = await this.query(this.sql.diagnose, [request.entityType, request.entityId, ids, request.triggeringEventToken ?? null]);
+    return resolveRefusedWrite({
+      ...request,
+      actualVersion: row[0].actual_version ?? undefined,
+      existing: row[0].existing as ExistingEvent[],
+      tokenSeen: row[0].token_seen,
+    });
+  }
+
+  async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
+    checkEntityType(entityType);
+    checkEntityId(entityId);
+    if (options.toVersion !== undefined) checkVersion(options.toVersion, 'toVersion', 1);
+    if (options.asOf !== undefined && Number.isNaN(options.asOf.getTime())) throw new ValidationError('asOf must be a valid date');
+    const [head] = await this.query(this.sql.loadHead, [
+      entityType,
+      entityId,
+      options.toVersion ?? null,
+      options.asOf ?? null,
+      options.useSnapshot !== false,
+    ]);
+    if (!head || head.bound === null) throw new EntityNotFoundError(entityType, entityId);
+    const from = head.snapshot_version ?? 0;
+    const rows = await this.query(this.sql.eventRange, [entityType, entityId, from, head.bound]);
+    return {
+      entityType,
+      entityId,
+      entityVersion: head.bound,
+      snapshot:
+        head.snapshot_version === null
+          ? undefined
+          : {
+              entityVersion: head.snapshot_version,
+              snapshotType: head.snapshot_type,
+              snapshotData: head.snapshot_data,
+              createdAt: head.snapshot_created_at.toISOString(),
+            },
+      events: rows.map(toStoredEvent),
+    };
+  }
+
+  async history(entityType: string, entityId: string, options: HistoryOptions = {}): Promise<HistoryPage> {
+    checkEntityType(entityType);
+    checkEntityId(entityId);
+    const fromVersion = options.fromVersion ?? 1;
+    checkVersion(fromVersion, 'fromVersion', 1);
+    const limit = pageSize(options.limit);
+    const rows = await this.query(this.sql.history, [entityType, entityId, fromVersion, limit]);
+    if (rows.length === 0) throw new EntityNotFoundError(entityType, entityId);
+    const entityVersion: number = rows[0].current_version;
+    const events = rows.filter((r) => r.event_id !== null).map(toStoredEvent);
+    const last = events.at(-1)?.entityVersion ?? fromVersion - 1;
+    return { entityType, entityId, entityVersion, events, nextFromVersion: last < entityVersion ? last + 1 : null };
+  }
+
+  async saveSnapshot(entityType: string, entityId: string, entityVersion: number, snapshot: SnapshotToSave): Promise<void> {
+    checkEntityType(entityType);
+    checkEntityId(entityId);
+    checkVersion(entityVersion, 'entityVersion', 1);
+    checkSnapshot(snapshot);
+    const [row] = await this.query(this.sql.saveSnapshot, [
+      entityType,
+      entityId,
+      entityVersion,
+      snapshot.snapshotType,
+      JSON.stringify(snapshot.snapshotData),
+    ]);
+    if (row.current_version === null) throw new EntityNotFoundError(entityType, entityId);
+    if (row.stored === 0) {
+      throw new ValidationError(`entityVersion ${entityVersion} is past the entity's version ${row.current_version}`, {
+        field: 'entityVersion',
+      });
+    }
+  }
+
+  async listEntities(entityType: string, options: ListEntitiesOptions = {}): Promise<EntityPage> {
+    checkEntityType(entityType);
+    if (options.after !== undefined) checkEntityId(options.after);
+    const limit = pageSize(options.limit);
+    const rows = await this.query(this.sql.listEntities, [entityType, options.after ?? null, limit + 1]);
+    const entities = rows.slice(0, limit).map((r) => ({
+      entityId: r.entity_id as string,
+      entityVersion: r.entity_version as number,
+      createdAt: (r.created_at as Date).toISOString(),
+      updatedAt: (r.updated_at as Date).toISOString(),
+    }));
+    return { entities, next: rows.length > limit ? entities[entities.length - 1].entityId : null };
+  }
+
+  async listEntityTypes(): Promise<EntityTypeSummary[]> {
+    const rows = await this.query(this.sql.listEntityTypes, []);
+    return rows.map((r) => ({ entityType: r.entity_type, entityCount: r.entity_count, eventCount: Number(r.event_count) }));
+  }
+
+  async readFeed(options: FeedOptions = {}): Promise<FeedPage> {
+    const first = encodeCursor(decodeCursor(options.after));
+    const limit = pageSize(options.limit);
+    options.entityTypes?.forEach(checkEntityType);
+    const types = options.entityTypes?.length ? options.entityTypes : null;
+    return longPoll(
+      first,
+      async (after) => {
+        const position = decodeCursor(after);
+        const rows = await this.query(this.sql.feed, [position.transactionId.toString(), position.position.toString(), limit, types]);
+        const events = rows
+          .filter((r) => r.event_id !== null)
+          .map((r) => ({
+            ...toStoredEvent(r),
+            cursor: encodeCursor({ transactionId: BigInt(r.transaction_id), position: BigInt(r.position) }),
+          }));
+        let cursor = events.at(-1)?.cursor ?? after;
+        // Fewer than a page: everything visible was read, including rows the type filter skipped.
+        if (events.length < limit && rows[0].horizon_transaction_id !== null) {
+          cursor = encodeCursor({ transactionId: BigInt(rows[0].horizon_transaction_id), position: BigInt(rows[0].horizon_position) });
+        }
+        return { events, cursor };
+      },
+      this.commits,
+      { waitMs: options.waitMs ?? 0, signal: options.signal },
+    );
+  }
+
+  /** Calls `listener` after events are committed (by any writer of this schema). */
+  onCommit(listener: () => void): () => void {
+    return this.commits.onCommit(listener);
+  }
+
+  /** Throws ServiceUnavailableError when the database cannot be reached. */
+  async ping(): Promise<void> {
+    await this.query('SELECT 1', []);
+  }
+
+  async close(): Promise<void> {
+    await this.commits.close();
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private async query(text: string, params: unknown[]): Promise<Row[]> {
+    try {
+      return (await this.pool.query(text, params)).rows;
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+}
+
+function toStoredEvent(r: Row): StoredEvent {
+  const event: StoredEvent = {
+    eventId: r.event_id,
+    entityType: r.entity_type,
+    entityId: r.entity_id,
+    entityVersion: r.entity_version,
+    eventType: r.event_type,
+    eventData: r.event_data,
+    metadata: r.metadata,
+    createdAt: (r.created_at as Date).toISOString(),
+  };
+  if (r.triggering_event !== null) event.triggeringEventToken = r.triggering_event;
+  return event;
+}
+
+/** Driver errors become the store's: unreachable database → 503, data PostgreSQL refuses → 400. */
+function translate(err: unknown): Error {
+  if (err instanceof EventStoreError) return err;
+  if (isUnavailable(err)) return new ServiceUnavailableError(`the event store database is unavailable: ${(err as Error).message}`);
+  const code = (err as { code?: string }).code;
+  // 22P05: JSON PostgreSQL cannot store (\u0000 in a string); 22xxx: other data exceptions.
+  if (code && code.startsWith('22')) return new ValidationError(`the database refused the data: ${(err as Error).message}`);
+  return err as Error;
+}

@@ -1,0 +1,133 @@
+/** The store's SQL, written once per schema (already quoted) at construction. */
+export function buildQueries(s: string) {
+  const eventColumns = `event_id::text AS event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata,
+    triggering_event, created_at`;
+  const newEvents = `jsonb_array_elements($5::jsonb) WITH ORDINALITY AS batch(e, ord)`;
+  const insertEvents = (from: string, firstVersionMinusOne: string) => `
+    INSERT INTO ${s}.events (event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata, triggering_event)
+    SELECT (e->>'eventId')::uuid, $1, $2, ${firstVersionMinusOne} + ord::int, e->>'eventType', e->'eventData', e->'metadata', $6
+    FROM ${from}, ${newEvents}
+    ORDER BY ord
+    RETURNING 1`;
+  const insertSnapshot = (from: string) => `
+    INSERT INTO ${s}.snapshots (entity_type, entity_id, entity_version, snapshot_type, snapshot_data)
+    SELECT $1, $2, ${from}.entity_version, $7, $8::jsonb FROM ${from} WHERE $7::text IS NOT NULL
+    ON CONFLICT DO NOTHING
+    RETURNING 1`;
+
+  return {
+    /** The parameters of `append` with expected version 0. One statement: all or nothing. */
+    create: `
+      WITH created AS (
+        INSERT INTO ${s}.entities (entity_type, entity_id, entity_version) VALUES ($1, $2, $3::int + $4::int)
+        ON CONFLICT DO NOTHING
+        RETURNING entity_version
+      ),
+      inserted AS (${insertEvents('created', '$3::int')}),
+      snapshot AS (${insertSnapshot('created')})
+      SELECT entity_version FROM created`,
+
+    /**
+     * $1 type, $2 id, $3 expected version, $4 event count, $5 events, $6 token, $7/$8 snapshot.
+     * The conditional UPDATE is the optimistic check: no row, no insert. A concurrent writer waits on
+     * the row lock and then sees the moved version.
+     */
+    append: `
+      WITH updated AS (
+        UPDATE ${s}.entities SET entity_version = $3::int + $4::int, updated_at = now()
+        WHERE entity_type = $1 AND entity_id = $2 AND entity_version = $3::int
+          AND ($6::text IS NULL OR NOT EXISTS (
+            SELECT 1 FROM ${s}.events WHERE entity_type = $1 AND entity_id = $2 AND triggering_event = $6))
+        RETURNING entity_version
+      ),
+      inserted AS (${insertEvents('updated', '$3::int')}),
+      snapshot AS (${insertSnapshot('updated')})
+      SELECT entity_version FROM updated`,
+
+    /** Why a create or append wrote nothing: $1 type, $2 id, $3 event ids, $4 token. */
+    diagnose: `
+      SELECT
+        (SELECT entity_version FROM ${s}.entities WHERE entity_type = $1 AND entity_id = $2) AS actual_version,
+        (SELECT coalesce(json_agg(json_build_object('eventId', event_id, 'entityType', entity_type,
+            'entityId', entity_id, 'entityVersion', entity_version) ORDER BY position), '[]')
+          FROM ${s}.events WHERE event_id = ANY($3::uuid[])) AS existing,
+        ($4::text IS NOT NULL AND EXISTS (
+          SELECT 1 FROM ${s}.events WHERE entity_type = $1 AND entity_id = $2 AND triggering_event = $4)) AS token_seen`,
+
+    /** $1 type, $2 id, $3 toVersion, $4 asOf, $5 use snapshots: the version to rebuild to and the snapshot to start from. */
+    loadHead: `
+      SELECT en.entity_version AS current_version, bound.version AS bound,
+        sn.entity_version AS snapshot_version, sn.snapshot_type, sn.snapshot_data, sn.created_at AS snapshot_created_at
+      FROM ${s}.entities en
+      CROSS JOIN LATERAL (SELECT CASE
+          WHEN $4::timestamptz IS NOT NULL THEN (SELECT max(entity_version) FROM ${s}.events
+            WHERE entity_type = $1 AND entity_id = $2 AND created_at <= $4::timestamptz)
+          ELSE least(coalesce($3::int, en.entity_version), en.entity_version) END AS version) bound
+      LEFT JOIN LATERAL (SELECT * FROM ${s}.snapshots
+          WHERE $5::boolean AND entity_type = $1 AND entity_id = $2 AND entity_version <= bound.version
+          ORDER BY entity_version DESC LIMIT 1) sn ON true
+      WHERE en.entity_type = $1 AND en.entity_id = $2`,
+
+    /** $1 type, $2 id, events with $3 < version ≤ $4. */
+    eventRange: `
+      SELECT ${eventColumns} FROM ${s}.events
+      WHERE entity_type = $1 AND entity_id = $2 AND entity_version > $3 AND entity_version <= $4
+      ORDER BY entity_version`,
+
+    /** $1 type, $2 id, $3 fromVersion, $4 limit: the current version with each event (one row with null events when none). */
+    history: `
+      SELECT en.entity_version AS current_version, ev.*
+      FROM ${s}.entities en
+      LEFT JOIN LATERAL (SELECT ${eventColumns} FROM ${s}.events
+          WHERE entity_type = $1 AND entity_id = $2 AND entity_version >= $3
+          ORDER BY entity_version LIMIT $4) ev ON true
+      WHERE en.entity_type = $1 AND en.entity_id = $2
+      ORDER BY ev.entity_version`,
+
+    /** $1 type, $2 id, $3 version, $4 snapshot type, $5 data: stored only if the entity has reached that version. */
+    saveSnapshot: `
+      WITH target AS (SELECT entity_version FROM ${s}.entities WHERE entity_type = $1 AND entity_id = $2),
+      stored AS (
+        INSERT INTO ${s}.snapshots (entity_type, entity_id, entity_version, snapshot_type, snapshot_data)
+        SELECT $1, $2, $3::int, $4, $5::jsonb FROM target WHERE target.entity_version >= $3::int
+        ON CONFLICT (entity_type, entity_id, entity_version)
+          DO UPDATE SET snapshot_type = excluded.snapshot_type, snapshot_data = excluded.snapshot_data, created_at = now()
+        RETURNING 1)
+      SELECT (SELECT entity_version FROM target) AS current_version, (SELECT count(*) FROM stored)::int AS stored`,
+
+    /** $1 type, $2 after id, $3 limit. */
+    listEntities: `
+      SELECT entity_id, entity_version, created_at, updated_at FROM ${s}.entities
+      WHERE entity_type = $1 AND ($2::text IS NULL OR entity_id > $2)
+      ORDER BY entity_id LIMIT $3`,
+
+    listEntityTypes: `
+      SELECT entity_type, count(*)::int AS entity_count, sum(entity_version)::bigint::text AS event_count
+      FROM ${s}.entities GROUP BY entity_type ORDER BY entity_type`,
+
+    /**
+     * The gap-free feed: $1/$2 the cursor (transaction id, position), $3 limit, $4 entity types or null.
+     * Only rows of transactions older than every running one (below the snapshot's xmin) are read, so a
+     * transaction that commits late can never be passed by the cursor. `horizon_*` is the newest row the
+     * reader may skip to: with a type filter the cursor moves past rows of other types.
+     */
+    feed: `
+      WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+      page AS (
+        SELECT ${eventColumns}, transaction_id::text AS transaction_id, position::text AS position
+        FROM ${s}.events, horizon
+        WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin
+          AND ($4::text[] IS NULL OR entity_type = ANY($4::text[]))
+        ORDER BY transaction_id, position LIMIT $3),
+      newest AS (
+        SELECT transaction_id::text AS transaction_id, position::text AS position
+        FROM ${s}.events, horizon
+        WHERE $4::text[] IS NOT NULL AND (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin
+        ORDER BY transaction_id DESC, position DESC LIMIT 1)
+      SELECT page.*, newest.transaction_id AS horizon_transaction_id, newest.position AS horizon_position
+      FROM (SELECT 1) one LEFT JOIN page ON true LEFT JOIN newest ON true
+      ORDER BY page.transaction_id::xid8, page.position::bigint`,
+  };
+}
+
+export type Queries = ReturnType<typeof buildQueries>;

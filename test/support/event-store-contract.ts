@@ -1,0 +1,240 @@
+import { v4 as uuidv4 } from 'uuid';
+import {
+  DuplicateTriggeringEventError,
+  EntityAlreadyExistsError,
+  EntityNotFoundError,
+  EventStore,
+  EventToAppend,
+  OptimisticLockingError,
+  ValidationError,
+} from '../../src';
+
+export interface StoreUnderTest {
+  store: EventStore;
+  /** Releases what `open` made. */
+  close(): Promise<void>;
+}
+
+const opened = (n: number, prefix = 'Item'): EventToAppend[] =>
+  Array.from({ length: n }, (_, i) => ({ eventType: `${prefix}Changed`, eventData: { n: i + 1 } }));
+
+/**
+ * The behaviour every EventStore shares, whatever is behind it. Each implementation's test file
+ * calls this with a factory; one store is opened per suite.
+ */
+export function eventStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let subject: StoreUnderTest;
+    let store: EventStore;
+    const type = () => `Contract${Math.random().toString(36).slice(2, 8)}`;
+
+    beforeAll(async () => {
+      subject = await open();
+      store = subject.store;
+    });
+    afterAll(() => subject.close());
+
+    it('creates an entity with versions 1..n and a generated id', async () => {
+      const t = type();
+      const result = await store.create({ entityType: t, events: opened(3) });
+      expect(result.entityId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(result.entityVersion).toBe(3);
+      expect(result.eventIds).toHaveLength(3);
+      const loaded = await store.load(t, result.entityId);
+      expect(loaded.events.map((e) => e.entityVersion)).toEqual([1, 2, 3]);
+      expect(loaded.events.map((e) => e.eventId)).toEqual(result.eventIds);
+      expect(loaded.events[2]).toMatchObject({ entityType: t, eventType: 'ItemChanged', eventData: { n: 3 }, metadata: {} });
+      expect(Date.parse(loaded.events[0].createdAt)).not.toBeNaN();
+    });
+
+    it('refuses a second create of the same id', async () => {
+      const t = type();
+      await store.create({ entityType: t, entityId: 'a-1', events: opened(1) });
+      await expect(store.create({ entityType: t, entityId: 'a-1', events: opened(1) })).rejects.toBeInstanceOf(EntityAlreadyExistsError);
+      expect((await store.load(t, 'a-1')).entityVersion).toBe(1);
+    });
+
+    it('appends at the expected version and refuses a stale one with both versions', async () => {
+      const t = type();
+      const { entityId } = await store.create({ entityType: t, events: opened(1) });
+      const appended = await store.append({ entityType: t, entityId, expectedVersion: 1, events: opened(2) });
+      expect(appended.entityVersion).toBe(3);
+      const stale = store.append({ entityType: t, entityId, expectedVersion: 1, events: opened(1) });
+      await expect(stale).rejects.toBeInstanceOf(OptimisticLockingError);
+      await expect(stale).rejects.toMatchObject({ expectedVersion: 1, actualVersion: 3, code: 'optimistic_lock_error' });
+      expect((await store.load(t, entityId)).entityVersion).toBe(3);
+    });
+
+    it('answers entity_not_found for an unknown entity', async () => {
+      const t = type();
+      await expect(store.append({ entityType: t, entityId: 'nobody', expectedVersion: 1, events: opened(1) })).rejects.toBeInstanceOf(
+        EntityNotFoundError,
+      );
+      await expect(store.load(t, 'nobody')).rejects.toBeInstanceOf(EntityNotFoundError);
+      await expect(store.history(t, 'nobody')).rejects.toBeInstanceOf(EntityNotFoundError);
+    });
+
+    it('validates names, counts and versions before writing anything', async () => {
+      const t = type();
+      const bad: Array<() => Promise<unknown>> = [
+        () => store.create({ entityType: 'bad"type', events: opened(1) }),
+        () => store.create({ entityType: t, entityId: "x';--", events: opened(1) }),
+        () => store.create({ entityType: t, entityId: 'x'.repeat(10_000), events: opened(1) }),
+        () => store.create({ entityType: t, events: [] }),
+        () => store.create({ entityType: t, events: opened(1001) }),
+        () => store.create({ entityType: t, events: [{ eventType: 'A\u0000', eventData: {} }] }),
+        () => store.create({ entityType: t, events: [{ eventType: 'A', eventData: [] as any }] }),
+        () => store.create({ entityType: t, events: [{ eventId: 'not-a-uuid', eventType: 'A', eventData: {} }] }),
+        () => store.append({ entityType: t, entityId: 'x', expectedVersion: -1, events: opened(1) }),
+        () => store.append({ entityType: t, entityId: 'x', expectedVersion: 1.5, events: opened(1) }),
+      ];
+      for (const attempt of bad) await expect(attempt()).rejects.toBeInstanceOf(ValidationError);
+      expect((await store.listEntities(t)).entities).toEqual([]);
+    });
+
+    it('returns the first result when an append is retried with the same event ids', async () => {
+      const t = type();
+      const { entityId } = await store.create({ entityType: t, events: opened(1) });
+      const events = opened(2).map((e) => ({ ...e, eventId: uuidv4() }));
+      const first = await store.append({ entityType: t, entityId, expectedVersion: 1, events });
+      const retry = await store.append({ entityType: t, entityId, expectedVersion: 1, events });
+      expect(retry).toEqual(first);
+      expect((await store.history(t, entityId)).events).toHaveLength(3);
+      // The same ids in another batch are a conflict, not a retry.
+      await expect(store.append({ entityType: t, entityId, expectedVersion: 3, events: [events[1]] })).rejects.toBeInstanceOf(
+        OptimisticLockingError,
+      );
+      const createEvents = opened(1).map((e) => ({ ...e, eventId: uuidv4() }));
+      const created = await store.create({ entityType: t, entityId: 'retried', events: createEvents });
+      expect(await store.create({ entityType: t, entityId: 'retried', events: createEvents })).toEqual(created);
+    });
+
+    it('refuses a triggering event token the entity already applied', async () => {
+      const t = type();
+      const { entityId } = await store.create({ entityType: t, events: opened(1), triggeringEventToken: 'evt-1' });
+      await store.append({ entityType: t, entityId, expectedVersion: 1, events: opened(1), triggeringEventToken: 'evt-2' });
+      const again = store.append({ entityType: t, entityId, expectedVersion: 2, events: opened(1), triggeringEventToken: 'evt-2' });
+      await expect(again).rejects.toBeInstanceOf(DuplicateTriggeringEventError);
+      await expect(again).rejects.toMatchObject({ entityVersion: 2, code: 'duplicate_event' });
+      const history = await store.history(t, entityId);
+      expect(history.events.map((e) => e.triggeringEventToken)).toEqual(['evt-1', 'evt-2']);
+    });
+
+    it('loads from the newest snapshot and can ignore snapshots or stop at a version or time', async () => {
+      const t = type();
+      const { entityId } = await store.create({ entityType: t, events: opened(2) });
+      await store.append({
+        entityType: t,
+        entityId,
+        expectedVersion: 2,
+        events: opened(2),
+        snapshot: { snapshotType: 'State', snapshotData: { total: 4 } },
+      });
+      await store.append({ entityType: t, entityId, expectedVersion: 4, events: opened(1) });
+      const latest = await store.load(t, entityId);
+      expect(latest.snapshot).toMatchObject({ entityVersion: 4, snapshotType: 'State', snapshotData: { total: 4 } });
+      expect(latest.events.map((e) => e.entityVersion)).toEqual([5]);
+      expect(latest.entityVersion).toBe(5);
+
+      const full = await store.load(t, entityId, { useSnapshot: false });
+      expect(full.snapshot).toBeUndefined();
+      expect(full.events.map((e) => e.entityVersion)).toEqual([1, 2, 3, 4, 5]);
+
+      const atThree = await store.load(t, entityId, { toVersion: 3 });
+      expect(atThree.snapshot).toBeUndefined();
+      expect(atThree.entityVersion).toBe(3);
+      expect(atThree.events.map((e) => e.entityVersion)).toEqual([1, 2, 3]);
+
+      const beyond = await store.load(t, entityId, { toVersion: 99 });
+      expect(beyond.entityVersion).toBe(5);
+
+      await store.saveSnapshot(t, entityId, 2, { snapshotType: 'State', snapshotData: { total: 2 } });
+      const fromTwo = await store.load(t, entityId, { toVersion: 3 });
+      expect(fromTwo.snapshot?.entityVersion).toBe(2);
+      expect(fromTwo.events.map((e) => e.entityVersion)).toEqual([3]);
+
+      await expect(store.saveSnapshot(t, entityId, 9, { snapshotType: 'State', snapshotData: {} })).rejects.toBeInstanceOf(ValidationError);
+
+      const createdAt = Date.parse(full.events[0].createdAt);
+      expect((await store.load(t, entityId, { asOf: new Date(Date.now() + 60_000) })).entityVersion).toBe(5);
+      await expect(store.load(t, entityId, { asOf: new Date(createdAt - 60_000) })).rejects.toBeInstanceOf(EntityNotFoundError);
+    });
+
+    it('pages the history, never shortened by snapshots', async () => {
+      const t = type();
+      const { entityId } = await store.create({ entityType: t, events: opened(5), snapshot: { snapshotType: 'S', snapshotData: {} } });
+      const first = await store.history(t, entityId, { limit: 2 });
+      expect(first.events.map((e) => e.entityVersion)).toEqual([1, 2]);
+      expect(first.nextFromVersion).toBe(3);
+      const last = await store.history(t, entityId, { fromVersion: 5, limit: 2 });
+      expect(last.events.map((e) => e.entityVersion)).toEqual([5]);
+      expect(last.nextFromVersion).toBeNull();
+      expect(last.entityVersion).toBe(5);
+    });
+
+    it('lists entities of a type in pages and counts types', async () => {
+      const t = type();
+      for (const id of ['c', 'a', 'b']) await store.create({ entityType: t, entityId: id, events: opened(2) });
+      const page1 = await store.listEntities(t, { limit: 2 });
+      expect(page1.entities.map((e) => e.entityId)).toEqual(['a', 'b']);
+      expect(page1.entities[0].entityVersion).toBe(2);
+      const page2 = await store.listEntities(t, { after: page1.next!, limit: 2 });
+      expect(page2.entities.map((e) => e.entityId)).toEqual(['c']);
+      expect(page2.next).toBeNull();
+      const types = await store.listEntityTypes();
+      expect(types.find((x) => x.entityType === t)).toEqual({ entityType: t, entityCount: 3, eventCount: 6 });
+    });
+
+    it('feeds every committed event once, in commit order, resuming from the cursor', async () => {
+      const t1 = type();
+      const t2 = type();
+      const start = await drain(store, undefined);
+      const a = await store.create({ entityType: t1, events: opened(2) });
+      const b = await store.create({ entityType: t2, events: opened(1) });
+      await store.append({ entityType: t1, entityId: a.entityId, expectedVersion: 2, events: opened(1) });
+      const page = await store.readFeed({ after: start, limit: 2 });
+      expect(page.events.map((e) => [e.entityId, e.entityVersion])).toEqual([
+        [a.entityId, 1],
+        [a.entityId, 2],
+      ]);
+      const rest = await store.readFeed({ after: page.cursor, limit: 100 });
+      expect(rest.events.map((e) => [e.entityId, e.entityVersion])).toEqual([
+        [b.entityId, 1],
+        [a.entityId, 3],
+      ]);
+      expect(rest.events[1].cursor).toBe(rest.cursor);
+      const onlyT2 = await store.readFeed({ after: start, entityTypes: [t2] });
+      expect(onlyT2.events.map((e) => e.entityId)).toEqual([b.entityId]);
+      // The filter still moves the cursor past the other types' events.
+      expect((await store.readFeed({ after: onlyT2.cursor })).events).toEqual([]);
+      await expect(store.readFeed({ after: 'garbage!' })).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('long-polls: a waiting read returns soon after an append commits', async () => {
+      const t = type();
+      const cursor = await drain(store, undefined);
+      const waiting = store.readFeed({ after: cursor, waitMs: 20_000 });
+      await new Promise((r) => setTimeout(r, 100));
+      await store.create({ entityType: t, entityId: 'woken', events: opened(1) });
+      const page = await waiting;
+      expect(page.events.map((e) => e.entityId)).toEqual(['woken']);
+    });
+
+    it('ends a long poll when its signal aborts', async () => {
+      const cursor = await drain(store, undefined);
+      const controller = new AbortController();
+      const waiting = store.readFeed({ after: cursor, waitMs: 60_000, signal: controller.signal });
+      controller.abort();
+      expect((await waiting).events).toEqual([]);
+    });
+  });
+}
+
+/** Reads the feed to its end and returns the cursor there. */
+export async function drain(store: EventStore, after: string | undefined): Promise<string> {
+  for (;;) {
+    const page = await store.readFeed({ after, limit: 1000 });
+    if (page.events.length === 0) return page.cursor;
+    after = page.cursor;
+  }
+}
