@@ -1,0 +1,47 @@
+/** eventuate-local-ts client: decorated aggregates, serialization, the repository and the stores. */
+import 'reflect-metadata';
+
+export { Aggregate } from './decorators/aggregate';
+export { Apply } from './decorators/apply';
+export { DomainEvent } from './decorators/domain-event';
+export { Process } from './decorators/process';
+export { Type } from 'class-transformer';
+
+export type { AggregateClass, AggregateOptions } from './metadata/aggregate-registry';
+export { aggregateClassFor } from './metadata/aggregate-registry';
+export type { DomainEventOptions, EventClass, EventTypeInfo, Upcaster } from './metadata/event-registry';
+export { eventClassFor, eventTypeInfoFor, eventTypeOf } from './metadata/event-registry';
+export type { SerializedEvent } from './serialization';
+export { deserializeEvent, deserializeStoredEvent, fromJsonObject, serializeEvent, toJsonObject } from './serialization';
+export { upcastEventData } from './upcasting';
+export type { EventMetadataOptions } from './event-metadata';
+export { EVENT_METADATA_KEYS, schemaVersionOf } from './event-metadata';
+export type { SnapshotStrategy } from './snapshot-strategy';
+
+export { AggregateRepository } from './aggregate-repository';
+export type {
+  AggregateRepositoryOptions,
+  EntityWithIdAndVersion,
+  EntityWriteResult,
+  FindOptions,
+  SaveOptions,
+  UpdateOptions,
+} from './aggregate-repository';
+
+export { RegistrationError } from './registration-error';
+export { EventDeserializationError } from './event-deserialization-error';
+export {
+  DuplicateTriggeringEventError,
+  EntityAlreadyExistsError,
+  EntityNotFoundError,
+  EventStoreError,
+  OptimisticLockingError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  ValidationError,
+} from '../src/errors';
+export type { EventStore } from '../src/event-store';
+export type { JsonObject, StoredEvent } from '../src/model';
+export { PostgresEventStore } from '../src/postgres/postgres-event-store';
+export type { PostgresEventStoreOptions } from '../src/postgres/postgres-event-store';
+export { InMemoryEventStore } from '../src/memory/in-memory-event-store';
