@@ -7,7 +7,7 @@ export interface CommitWaiter {
 
 /** Without any notification, look again this often: a safety net, not the mechanism. */
 const FALLBACK_POLL_MS = 1000;
-/** After a commit whose events are not readable yet (an older transaction is still open), look again soon. */
+/** After a commit whose events are not readable yet (an older transaction is still open), look again soon, backing off. */
 const RECHECK_MS = 20;
 
 /**
@@ -21,7 +21,9 @@ export async function longPoll(
   options: { waitMs: number; signal?: AbortSignal },
 ): Promise<FeedPage> {
   const deadline = Date.now() + options.waitMs;
-  let recheckMs = 0;
+  // Start by looking again soon: events committed before this call may still be hidden behind an
+  // older open transaction, and no notification will come when that one rolls back.
+  let recheckMs = RECHECK_MS;
   for (;;) {
     const page = await read(cursor);
     const remaining = deadline - Date.now();
