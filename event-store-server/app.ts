@@ -1,0 +1,95 @@
+import Fastify, { FastifyInstance, FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { registerApiKeyAuth } from './auth';
+import { InFlight } from './in-flight';
+import { registerMetrics } from './metrics';
+import { registerProblemHandlers } from './problem';
+import { registerEntityReadRoutes } from './routes/entity-read';
+import { registerEntityWriteRoutes } from './routes/entity-write';
+import { registerFeedRoutes } from './routes/feed';
+import { registerOpsRoutes } from './routes/ops';
+import type { ServerStore } from './server-store';
+import { requestValidatorCompiler } from './validator';
+
+export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
+
+export interface AppOptions {
+  store: ServerStore;
+  /** Non-empty: every route but /health and /ready needs `Authorization: Bearer <key>`. */
+  apiKeys?: readonly string[];
+  /** Largest accepted request body in bytes; default 5 MiB. */
+  bodyLimit?: number;
+  /** Fastify's logger option; default off. */
+  logger?: FastifyServerOptions['logger'];
+  /** Extra readiness checks for /ready, run after the store's ping. */
+  readiness?: () => Promise<void>;
+  /** Close the store when the app closes (after in-flight writes); default true. */
+  closeStore?: boolean;
+  /** Comment lines on an idle SSE stream this often; default 15 s. */
+  heartbeatMs?: number;
+  /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
+  defaultMetrics?: boolean;
+}
+
+/** The event store's HTTP API as a Fastify instance, not yet listening. */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Entity ids are up to 200 characters; longer ones must reach validation and get a 400, not a 404.
+    maxParamLength: 16 * 1024,
+    // Socket idle limit: above the longest long poll (30 s) and SSE heartbeat, below "forever".
+    connectionTimeout: 120_000,
+    // Time to receive a whole request; a slow-loris client cannot hold a socket longer.
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.setValidatorCompiler(requestValidatorCompiler());
+  // Only JSON bodies: text/plain would otherwise be parsed into a string and fail later, less clearly.
+  app.removeContentTypeParser('text/plain');
+
+  const store = options.store;
+  const writes = new InFlight();
+  const shutdown = new AbortController();
+  registerProblemHandlers(app);
+  registerApiKeyAuth(app, options.apiKeys ?? []);
+  const metrics = registerMetrics(app, { defaultMetrics: options.defaultMetrics });
+
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'eventuate-local-ts event store', version: '0.1.0', description: 'Append-only entity event streams with optimistic versioning, history and a global feed.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: options.apiKeys?.length ? [{ bearer: [] }] : [],
+      tags: [
+        { name: 'entities', description: 'Write and read entity event streams' },
+        { name: 'feed', description: 'The global feed of committed events' },
+        { name: 'operations', description: 'Health, readiness, metrics' },
+      ],
+    },
+  });
+  void app.register(swaggerUi, { routePrefix: '/docs' });
+  void app.register(async (routes) => {
+    registerEntityWriteRoutes(routes, { store, metrics, writes });
+    registerEntityReadRoutes(routes, { store });
+    registerFeedRoutes(routes, { store, shutdown: shutdown.signal, heartbeatMs: options.heartbeatMs ?? 15_000 });
+    registerOpsRoutes(routes, {
+      store,
+      metrics,
+      readiness: options.readiness ? [options.readiness] : [],
+      closing: () => shutdown.signal.aborted,
+    });
+    routes.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  });
+
+  // preClose runs before the server stops accepting: release long polls and streams, which would otherwise hold it open.
+  app.addHook('preClose', async () => shutdown.abort());
+  app.addHook('onClose', async () => {
+    await writes.drain();
+    if (options.closeStore !== false) await store.close();
+  });
+  return app;
+}

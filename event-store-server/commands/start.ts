@@ -1,0 +1,33 @@
+import { loadConfig } from '../config';
+import { startServer } from '../start-server';
+import type { Command } from './command';
+
+export const command: Command = {
+  description: 'run the event store server (embedded PostgreSQL unless DATABASE_URL is set)',
+  async run() {
+    const config = loadConfig();
+    const server = await startServer(config, {
+      onDatabase: (db) =>
+        console.log(db.embedded ? `eventuate-local data: embedded PostgreSQL in ${db.location}` : `eventuate-local data: ${db.location} (schema ${config.schema})`),
+    });
+    console.log(`eventuate-local listening on ${server.url} (API docs: ${server.url}/docs)`);
+    await untilSignal();
+    console.log('eventuate-local stopping');
+    // A second Ctrl-C while stopping means "now".
+    const force = () => process.exit(130);
+    process.once('SIGINT', force).once('SIGTERM', force);
+    await server.stop();
+    console.log('eventuate-local stopped');
+    return 0;
+  },
+};
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop).off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop).on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * The server's configuration, from environment variables only. Every variable it reads is listed in
+ * CONFIG_VARIABLES (name, default, meaning), which the README's table and `eventuate-local help` show.
+ */
+import { DEFAULT_BODY_LIMIT } from './app';
+
+export interface ConfigVariable {
+  name: string;
+  /** As a user would write it; undefined: unset by default. */
+  default?: string;
+  description: string;
+}
+
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  { name: 'PORT', default: '8080', description: 'TCP port of the HTTP API (0: any free port).' },
+  {
+    name: 'HOST',
+    default: '127.0.0.1',
+    description: 'Interface to listen on. The default accepts local connections only; set 0.0.0.0 to serve the network (as the Docker image does).',
+  },
+  { name: 'DATABASE_URL', description: 'PostgreSQL connection string. Unset: an embedded PostgreSQL is started with its data under EVENTUATE_DATA_DIR.' },
+  { name: 'EVENTUATE_DATA_DIR', default: '.eventuate', description: 'Where the embedded PostgreSQL keeps its data (survives restarts). Unused with DATABASE_URL.' },
+  { name: 'EVENTUATE_SCHEMA', default: 'eventuate', description: 'PostgreSQL schema of the event store tables.' },
+  { name: 'EVENTUATE_API_KEYS', description: 'Comma-separated API keys. Set: every route but /health and /ready needs `Authorization: Bearer <key>`.' },
+  { name: 'EVENTUATE_BODY_LIMIT', default: '5mb', description: 'Largest request body: bytes, or with a kb/mb suffix.' },
+  { name: 'EVENTUATE_DB_POOL_SIZE', default: '20', description: 'PostgreSQL connections the server may open.' },
+  { name: 'KAFKA_BROKERS', description: 'Comma-separated Kafka brokers (host:port) for the event relay. Unset: no relay.' },
+  { name: 'EVENTUATE_TOPIC_PREFIX', default: '', description: 'Prefix of the Kafka topic names (topic = prefix + entity type).' },
+  { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
+];
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** Undefined: start the embedded PostgreSQL. */
+  databaseUrl?: string;
+  dataDir: string;
+  schema: string;
+  apiKeys: string[];
+  bodyLimit: number;
+  dbPoolSize: number;
+  kafkaBrokers: string[];
+  topicPrefix: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Reads and checks every variable, reporting all problems at once rather than the first. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const problems: string[] = [];
+  const documented = new Map(CONFIG_VARIABLES.map((v) => [v.name, v]));
+  const read = (name: string): string => {
+    const variable = documented.get(name);
+    if (!variable) throw new Error(`${name} is read but not listed in CONFIG_VARIABLES`);
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? (variable.default ?? '') : value;
+  };
+  const integer = (name: string, min: number, max: number): number => {
+    const text = read(name);
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      problems.push(`${name}=${JSON.stringify(text)}: expected an integer from ${min} to ${max}`);
+      return min;
+    }
+    return value;
+  };
+  const list = (name: string) =>
+    read(name)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+
+  const config: ServerConfig = {
+    port: integer('PORT', 0, 65535),
+    host: read('HOST'),
+    databaseUrl: read('DATABASE_URL') || undefined,
+    dataDir: read('EVENTUATE_DATA_DIR'),
+    schema: read('EVENTUATE_SCHEMA'),
+    apiKeys: list('EVENTUATE_API_KEYS'),
+    bodyLimit: parseByteSize(read('EVENTUATE_BODY_LIMIT')) ?? DEFAULT_BODY_LIMIT,
+    dbPoolSize: integer('EVENTUATE_DB_POOL_SIZE', 1, 1000),
+    kafkaBrokers: list('KAFKA_BROKERS'),
+    topicPrefix: read('EVENTUATE_TOPIC_PREFIX'),
+    logLevel: read('LOG_LEVEL').toLowerCase(),
+  };
+  if (parseByteSize(read('EVENTUATE_BODY_LIMIT')) === undefined) {
+    problems.push(`EVENTUATE_BODY_LIMIT=${JSON.stringify(read('EVENTUATE_BODY_LIMIT'))}: expected bytes, or a number with kb or mb (e.g. 5mb)`);
+  }
+  if (config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    problems.push('DATABASE_URL: expected a postgres:// or postgresql:// connection string');
+  }
+  if (!SCHEMA_NAME.test(config.schema)) problems.push(`EVENTUATE_SCHEMA=${JSON.stringify(config.schema)}: expected a lower-case identifier (a-z, 0-9, _)`);
+  if (!LOG_LEVELS.includes(config.logLevel)) problems.push(`LOG_LEVEL=${JSON.stringify(config.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
+  if (config.host === '') problems.push('HOST: must not be empty');
+  for (const broker of config.kafkaBrokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) problems.push(`KAFKA_BROKERS: ${JSON.stringify(broker)} is not host:port`);
+  }
+  if (!/^[A-Za-z0-9._-]*$/.test(config.topicPrefix)) problems.push('EVENTUATE_TOPIC_PREFIX: only letters, digits, ".", "_" and "-" are valid in Kafka topic names');
+  if (config.apiKeys.some((key) => /\s/.test(key))) problems.push('EVENTUATE_API_KEYS: keys must not contain spaces');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** "5242880", "512kb", "5mb" (binary units) -> bytes; undefined when it is none of these. */
+export function parseByteSize(text: string): number | undefined {
+  const match = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i.exec(text);
+  if (!match) return undefined;
+  const unit = (match[2] ?? 'b').toLowerCase();
+  const bytes = Number(match[1]) * (unit.startsWith('m') ? 1024 * 1024 : unit.startsWith('k') ? 1024 : 1);
+  return bytes >= 1024 && Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** The configuration table as Markdown, for the README. */
+export function configTableMarkdown(): string {
+  const rows = CONFIG_VARIABLES.map((v) => `| \`${v.name}\` | ${v.default === undefined ? 'unset' : v.default === '' ? '(empty)' : `\`${v.default}\``} | ${v.description} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,99 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode, EventStoreError, HTTP_STATUS, ServiceUnavailableError } from '../src/errors';
+
+/** The store's codes, plus `not_found` for a path that is no route at all (not a missing entity). */
+export type ProblemCode = ErrorCode | 'not_found';
+
+const TITLES: Record<ProblemCode, string> = {
+  not_found: 'Not found',
+  validation_error: 'Invalid request',
+  unauthorized: 'Unauthorized',
+  entity_not_found: 'Entity not found',
+  entity_exists: 'Entity already exists',
+  optimistic_lock_error: 'Optimistic lock conflict',
+  duplicate_event: 'Duplicate triggering event',
+  payload_too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
+  service_unavailable: 'Service unavailable',
+  internal_error: 'Internal server error',
+};
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  error: ProblemCode;
+  [detail: string]: unknown;
+}
+
+export function problemOf(code: ProblemCode, detail: string, details: Record<string, unknown> = {}): Problem {
+  const status = code === 'not_found' ? 404 : HTTP_STATUS[code];
+  // Details never override the members every client relies on.
+  return { ...details, type: `urn:eventuate-local:error:${code}`, title: TITLES[code], status, detail, error: code };
+}
+
+/** SQLSTATE classes and socket errors that mean "the database is not there", not "the request is wrong". */
+const CONNECTION_SQLSTATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300']);
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+
+export function isDatabaseConnectionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (CONNECTION_SQLSTATES.has(code) || CONNECTION_ERRNOS.has(code))) return true;
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}
+
+/** Fastify's own request errors, by their code, in the API's vocabulary. */
+function fromFastifyError(err: FastifyError): Problem | undefined {
+  if (err.validation) {
+    const first = err.validation[0];
+    const field = [err.validationContext, first?.instancePath?.replace(/^\//, '')].filter(Boolean).join('/');
+    return problemOf('validation_error', err.message, { field, errors: err.validation.map((e) => ({ path: e.instancePath, message: e.message })) });
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problemOf('unsupported_media_type', 'the request body must be application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problemOf('payload_too_large', err.message);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return problemOf('validation_error', err.message);
+  }
+  // secure-json-parse's errors (malformed JSON, __proto__) and the like carry 400 and no code.
+  if (err.statusCode === 400 || err instanceof SyntaxError) return problemOf('validation_error', `malformed request: ${err.message}`);
+  if (err.statusCode === 413) return problemOf('payload_too_large', err.message);
+  if (err.statusCode === 415) return problemOf('unsupported_media_type', err.message);
+  return undefined;
+}
+
+export function toProblem(err: unknown): { problem: Problem; unexpected: boolean } {
+  if (err instanceof EventStoreError) return { problem: problemOf(err.code, err.message, err.details), unexpected: false };
+  if (isDatabaseConnectionError(err)) {
+    const unavailable = new ServiceUnavailableError();
+    return { problem: problemOf(unavailable.code, unavailable.message), unexpected: false };
+  }
+  const known = fromFastifyError(err as FastifyError);
+  if (known) return { problem: known, unexpected: false };
+  return { problem: problemOf('internal_error', 'the server failed to handle the request'), unexpected: true };
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/** Every error, from validation to a vanished database, leaves as application/problem+json. */
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { problem, unexpected } = toProblem(err);
+    if (unexpected) request.log.error({ err }, 'unhandled error');
+    else if (problem.status >= 500) request.log.warn({ err }, problem.detail);
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problemOf('not_found', `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)),
+  );
+}
