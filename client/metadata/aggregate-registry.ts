@@ -94,7 +94,14 @@ function handledClass(decorator: string, kind: string, prototype: object, declar
   const parameterTypes: unknown[] | undefined = Reflect.getMetadata('design:paramtypes', prototype, declaration.methodName);
   const parameterType = parameterTypes?.[0];
   if (typeof parameterType !== 'function' || parameterType === Object) {
-    const found = parameterTypes === undefined ? 'no design:paramtypes metadata' : `parameter type ${describeClass(parameterType as Function)}`;
+    const found =
+      parameterTypes === undefined
+        ? 'no design:paramtypes metadata'
+        : parameterTypes.length === 0
+          ? 'the method has no parameter'
+          : parameterType === undefined
+            ? 'parameter type undefined: a circular import, or a class used before its declaration?'
+            : `parameter type ${describeClass(parameterType as Function)}`;
     throw new RegistrationError(
       `${decorator}() on ${aggregateName}.${declaration.methodName}: cannot read the ${kind} class (${found}); ` +
         `type the parameter with a ${kind} class, not an interface or union, or name it: ${decorator}(${kind === 'event' ? 'EventClass' : 'CommandClass'})` +
