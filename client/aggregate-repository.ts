@@ -137,7 +137,7 @@ export class AggregateRepository<A> {
             error.entityId,
             error.expectedVersion,
             error.actualVersion,
-            `${error.message} (gave up after ${attempt} attempts)`,
+            `${error.message} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'})`,
           );
         }
         await sleep(jitteredBackoffMs(attempt, this.backoff));

@@ -1,0 +1,64 @@
+import { createServer } from 'node:http';
+import { PostgresEventStore, ServiceUnavailableError } from '../../src';
+import { buildApp } from '../../event-store-server';
+import { HttpEventStore } from '../../client/http-event-store';
+import { testDatabase } from '../support/database';
+import { eventStoreContract } from '../support/event-store-contract';
+
+eventStoreContract('HttpEventStore against the server on PostgreSQL', async () => {
+  const db = testDatabase('httpcontract');
+  const backing = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema });
+  const app = buildApp({ store: backing, defaultMetrics: false });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const store = new HttpEventStore({ url });
+  return {
+    store,
+    close: async () => {
+      await app.close();
+      await db.drop();
+    },
+  };
+});
+
+describe('HttpEventStore retries', () => {
+  it('retries a create through a 503 with the same ids, writing it once', async () => {
+    const db = testDatabase('httpretry');
+    const backing = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema });
+    const app = buildApp({ store: backing, defaultMetrics: false });
+    await app.ready();
+    // A flaky proxy: the first request reaches the server but its answer is replaced by a 503.
+    let requests = 0;
+    const proxy = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const answer = await app.inject({ method: req.method as 'POST', url: req.url!, headers: req.headers, payload: Buffer.concat(chunks) });
+      requests += 1;
+      if (requests === 1) {
+        res.writeHead(503, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ error: 'service_unavailable', status: 503, detail: 'flaky' }));
+        return;
+      }
+      res.writeHead(answer.statusCode, { 'content-type': answer.headers['content-type'] as string });
+      res.end(answer.body);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as { port: number }).port;
+    try {
+      const store = new HttpEventStore({ url: `http://127.0.0.1:${port}` });
+      const created = await store.create({ entityType: 'Flaky', events: [{ eventType: 'Made', eventData: {} }] });
+      expect(requests).toBe(2);
+      expect(created.entityVersion).toBe(1);
+      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".events`);
+      expect(rows[0].n).toBe(1);
+    } finally {
+      proxy.close();
+      await app.close();
+      await db.drop();
+    }
+  });
+
+  it('gives up with ServiceUnavailableError when nothing listens', async () => {
+    const store = new HttpEventStore({ url: 'http://127.0.0.1:1', retries: 1 });
+    await expect(store.listEntityTypes()).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+});
