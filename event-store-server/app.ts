@@ -38,7 +38,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Entity ids are up to 200 characters; longer ones must reach validation and get a 400, not a 404.
-    maxParamLength: 16 * 1024,
+    routerOptions: { maxParamLength: 16 * 1024 },
     // Socket idle limit: above the longest long poll (30 s) and SSE heartbeat, below "forever".
     connectionTimeout: 120_000,
     // Time to receive a whole request; a slow-loris client cannot hold a socket longer.
