@@ -1,13 +1,13 @@
+import { plainToInstance } from 'class-transformer';
 import type { SnapshotToSave, StoredEvent, StoredSnapshot } from '../src/model';
+import { EventDeserializationError } from './event-deserialization-error';
 import { schemaVersionOf } from './event-metadata';
 import type { AggregateModel } from './metadata/aggregate-registry';
 import { eventTypeInfoFor, eventTypeInfoOf } from './metadata/event-registry';
 import { RegistrationError, describeClass } from './registration-error';
-import { fromJsonObject, toJsonObject } from './serialization';
-import { EventDeserializationError } from './event-deserialization-error';
-import { upcastWith } from './upcasting';
 import { roundTripDifference } from './round-trip-check';
-import { plainToInstance } from 'class-transformer';
+import { fromJsonObject, toJsonObject } from './serialization';
+import { upcastWith } from './upcasting';
 
 /** Runs the command's @Process method on `entity`; the new events, in order (not yet applied). */
 export function processCommand<A>(model: AggregateModel<A>, entity: A, command: object): object[] {
@@ -27,7 +27,12 @@ export function processCommand<A>(model: AggregateModel<A>, entity: A, command: 
   const events = result === undefined || result === null ? [] : Array.isArray(result) ? result : [result];
   for (const event of events) {
     if (event === null || typeof event !== 'object' || !eventTypeInfoOf(event.constructor)) {
-      const what = event === null || typeof event !== 'object' ? String(event) : `an instance of ${describeClass(event.constructor)}`;
+      const what =
+        event === null || typeof event !== 'object'
+          ? String(event)
+          : event.constructor === Object
+            ? 'a plain object'
+            : `an instance of ${describeClass(event.constructor)}`;
       throw new RegistrationError(`${where} returned ${what}, which is not an event: event classes need @DomainEvent`);
     }
   }
