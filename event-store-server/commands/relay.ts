@@ -1,0 +1,46 @@
+import pino from 'pino';
+import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
+import { ConfigError, loadConfig } from '../config';
+import { startRelay } from '../relay';
+import type { Command } from './command';
+
+export const command: Command = {
+  description: 'run only the event relay (database feed -> Kafka); needs DATABASE_URL and KAFKA_BROKERS',
+  async run() {
+    const config = loadConfig();
+    const problems = [
+      ...(config.databaseUrl ? [] : ['DATABASE_URL: the relay reads the server\'s database, so it must be given (the embedded one belongs to the server)']),
+      ...(config.kafkaBrokers.length > 0 ? [] : ['KAFKA_BROKERS: the relay publishes to Kafka, so it must be given']),
+    ];
+    if (problems.length > 0) throw new ConfigError(problems);
+    const logger = pino({ level: config.logLevel });
+    const store = await PostgresEventStore.connect({ connectionString: config.databaseUrl!, schema: config.schema, poolSize: 2 });
+    const relay = startRelay({
+      store,
+      connectionString: config.databaseUrl!,
+      schema: config.schema,
+      brokers: config.kafkaBrokers,
+      topicPrefix: config.topicPrefix,
+      logger,
+    });
+    logger.info({ brokers: config.kafkaBrokers, schema: config.schema, topicPrefix: config.topicPrefix }, 'eventuate-local relay started');
+    await untilSignal();
+    // A second signal while stopping means "now".
+    const force = () => process.exit(130);
+    process.once('SIGINT', force).once('SIGTERM', force);
+    await relay.stop();
+    await store.close();
+    logger.info('eventuate-local relay stopped');
+    return 0;
+  },
+};
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop).off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop).on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,75 @@
+/** The event relay: the event store's feed → Kafka, one publishing leader among all relays of a database. */
+import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { EventRelay, type FeedReader, type RelayStatus } from './event-relay';
+import { KafkaPublisher } from './kafka-publisher';
+import { registerRelayMetrics } from './relay-metrics';
+
+export type { RelayStatus, FeedReader } from './event-relay';
+export { topicFor, toKafkaMessage, toPublishedEvent } from './kafka-message';
+export type { PublishedEvent } from './kafka-message';
+
+export interface RelayOptions {
+  /** The store whose feed is published (it must read the database at connectionString/schema). */
+  store: FeedReader;
+  connectionString: string;
+  /** Default `eventuate`. */
+  schema?: string;
+  brokers: string[];
+  /** Topic = prefix + entity type. Default ''. */
+  topicPrefix?: string;
+  /** Relays with one name share a cursor and elect one leader. Default `eventuate-relay`. */
+  relayName?: string;
+  logger?: Logger;
+  /** Events per feed read and Kafka batch. Default 500. */
+  batchSize?: number;
+  /** The fallback poll when no commit notification arrives. Default 5000 ms. */
+  idleWaitMs?: number;
+  /** How often a standby relay tries to take over. Default 1000 ms. */
+  leaderPollMs?: number;
+  /** How often lag is measured. Default 2000 ms. */
+  lagIntervalMs?: number;
+  /** Backoff between failed attempts. Default 100 ms doubling up to 10 s. */
+  retry?: { baseMs?: number; maxMs?: number };
+  /** Longest wait for one Kafka acknowledgement. Default 10000 ms. */
+  requestTimeoutMs?: number;
+}
+
+export interface RunningRelay {
+  status(): RelayStatus;
+  /** Adds the relay's gauges (lag, leader, ready) to a Prometheus registry. */
+  registerMetrics(registry: Registry): void;
+  /** Throws while the relay is not ready; for a server's /ready. */
+  checkReady(): Promise<void>;
+  /** Finishes the batch in flight, releases leadership, disconnects. */
+  stop(): Promise<void>;
+}
+
+export function startRelay(options: RelayOptions): RunningRelay {
+  const relayName = options.relayName ?? 'eventuate-relay';
+  const logger = (options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ component: 'relay' });
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  const relay = new EventRelay({
+    store: options.store,
+    publisher: new KafkaPublisher({ brokers: options.brokers, topicPrefix: options.topicPrefix ?? '', clientId: relayName, requestTimeoutMs }),
+    connectionString: options.connectionString,
+    schema: options.schema ?? 'eventuate',
+    relayName,
+    logger,
+    batchSize: options.batchSize ?? 500,
+    idleWaitMs: options.idleWaitMs ?? 5000,
+    leaderPollMs: options.leaderPollMs ?? 1000,
+    lagIntervalMs: options.lagIntervalMs ?? 2000,
+    retry: { baseMs: options.retry?.baseMs ?? 100, maxMs: options.retry?.maxMs ?? 10_000 },
+  });
+  relay.start();
+  return {
+    status: () => relay.status(),
+    registerMetrics: (registry) => registerRelayMetrics(registry, () => relay.status()),
+    async checkReady() {
+      const status = relay.status();
+      if (!status.ready) throw new Error(`the event relay cannot publish to Kafka${status.lastError ? `: ${status.lastError}` : ''}`);
+    },
+    stop: () => relay.stop(),
+  };
+}

@@ -1,0 +1,20 @@
+import { Gauge, Registry } from 'prom-client';
+import type { RelayStatus } from './event-relay';
+
+/** The relay's status as Prometheus gauges, read at scrape time. */
+export function registerRelayMetrics(registry: Registry, status: () => RelayStatus): void {
+  const gauge = (name: string, help: string, value: (s: RelayStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value(status()));
+      },
+    });
+  gauge('eventuate_relay_lag_events', 'Committed events the relay has not yet published to Kafka', (s) => s.lagEvents);
+  gauge('eventuate_relay_lag_seconds', 'Age in seconds of the oldest committed event not yet published to Kafka', (s) => s.lagSeconds);
+  gauge('eventuate_relay_leader', '1 while this process is the publishing relay, 0 while it stands by', (s) => (s.leader ? 1 : 0));
+  gauge('eventuate_relay_ready', '1 while Kafka accepts the relay\'s batches, 0 while it retries', (s) => (s.ready ? 1 : 0));
+  gauge('eventuate_relay_published_events', 'Events this process published to Kafka since it started', (s) => s.publishedEvents);
+}

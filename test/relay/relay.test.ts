@@ -1,0 +1,139 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { startRelay, type RunningRelay } from '../../event-store-server/relay';
+import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
+import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
+import { collectTopics, eventually, kafkaBrokers } from '../support/kafka-collector';
+
+const quiet = pino({ level: 'silent' });
+
+describe('event relay', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  const relays: RunningRelay[] = [];
+  const relay = (options: Partial<Parameters<typeof startRelay>[0]> = {}) => {
+    const running = startRelay({
+      store,
+      connectionString: db.connectionString,
+      schema: db.schema,
+      brokers: kafkaBrokers(),
+      topicPrefix: prefix,
+      logger: quiet,
+      leaderPollMs: 200,
+      lagIntervalMs: 200,
+      retry: { baseMs: 50, maxMs: 500 },
+      ...options,
+    });
+    relays.push(running);
+    return running;
+  };
+  let prefix: string;
+
+  beforeEach(async () => {
+    db = testDatabase('relay');
+    prefix = `${uniqueName('relay')}.`;
+    store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema, poolSize: 5 });
+  });
+  afterEach(async () => {
+    for (const running of relays.splice(0)) await running.stop();
+    await store.close();
+    await db.drop();
+  });
+
+  const storedCursor = async (name = 'eventuate-relay') => {
+    const { rows } = await db.pool.query(`SELECT cursor FROM "${db.schema}".relay_cursors WHERE relay_name = $1`, [name]).catch(() => ({ rows: [] }));
+    return rows[0]?.cursor as string | undefined;
+  };
+
+  it('publishes the Eventuate message that a client other than kafkajs (kcat) reads, eventData as a JSON string', async () => {
+    const created = await store.create({
+      entityType: 'Order$Line',
+      entityId: 'order-1',
+      events: [{ eventType: 'OrderCreated', eventData: { total: 42, items: ['a'] }, metadata: { correlationId: 'c-1' } }],
+    });
+    relay();
+    const topic = `${prefix}Order_DLR_Line`;
+    await eventually(async () => (await storedCursor()) !== undefined, 'the relay stores its cursor');
+
+    const { stdout } = await promisify(execFile)('kcat', ['-C', '-b', kafkaBrokers()[0], '-t', topic, '-o', 'beginning', '-e', '-J', '-q'], {
+      timeout: 20_000,
+    });
+    const records = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(records).toHaveLength(1);
+    expect(records[0].key).toBe('order-1');
+    expect(records[0].headers).toEqual(['event-id', created.eventIds[0], 'event-type', 'OrderCreated']);
+    const value = JSON.parse(records[0].payload);
+    expect(value).toEqual({
+      id: created.eventIds[0],
+      entityId: 'order-1',
+      entityType: 'Order$Line',
+      eventType: 'OrderCreated',
+      eventData: expect.any(String),
+      metadata: expect.any(String),
+      entityVersion: 1,
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      cursor: expect.any(String),
+    });
+    expect(JSON.parse(value.eventData)).toEqual({ total: 42, items: ['a'] });
+    expect(JSON.parse(value.metadata)).toEqual({ correlationId: 'c-1' });
+  });
+
+  it('while the broker is down: retries, is not ready, reports lag, keeps its cursor; a relay on a live broker then loses nothing', async () => {
+    // Port 1 refuses connections: a broker that is down.
+    const down = relay({ brokers: ['127.0.0.1:1'], requestTimeoutMs: 1000 });
+    for (let i = 0; i < 5; i++) await store.create({ entityType: 'Parcel', entityId: `p-${i}`, events: [{ eventType: 'Sent', eventData: { i } }] });
+    await eventually(() => down.status().leader && down.status().lagEvents === 5, 'the relay leads and measures 5 events of lag');
+    await new Promise((r) => setTimeout(r, 1500));
+    const status = down.status();
+    expect(status).toMatchObject({ ready: false, leader: true, lagEvents: 5, publishedEvents: 0 });
+    expect(status.lagSeconds).toBeGreaterThan(0);
+    await expect(down.checkReady()).rejects.toThrow(/cannot publish to Kafka/);
+    const registry = new Registry();
+    down.registerMetrics(registry);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/^eventuate_relay_lag_events 5$/m);
+    expect(metrics).toMatch(/^eventuate_relay_ready 0$/m);
+    expect(await storedCursor()).toBeUndefined();
+    await down.stop();
+
+    const collector = await collectTopics([`${prefix}Parcel`]);
+    try {
+      const up = relay();
+      await collector.waitFor(5);
+      await eventually(() => up.status().ready && up.status().lagEvents === 0, 'the relay is ready and caught up');
+      await expect(up.checkReady()).resolves.toBeUndefined();
+      expect(collector.messages.map((m) => m.key).sort()).toEqual(['p-0', 'p-1', 'p-2', 'p-3', 'p-4']);
+    } finally {
+      await collector.stop();
+    }
+  });
+
+  it('elects one leader; when the leader\'s database connection dies another relay takes over from the stored cursor', async () => {
+    const collector = await collectTopics([`${prefix}Ticket`]);
+    try {
+      const first = relay({ relayName: 'shared' });
+      await eventually(() => first.status().leader, 'the first relay leads');
+      const second = relay({ relayName: 'shared' });
+      await store.create({ entityType: 'Ticket', entityId: 't-1', events: [{ eventType: 'Opened', eventData: {} }] });
+      await collector.waitFor(1);
+      expect(second.status().leader).toBe(false);
+
+      // Kill the leader's lock connection from the database side, as if its host vanished, and keep
+      // that relay from coming back so the standby must take over.
+      const killed = await db.pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+        [`eventuate-relay:${db.schema}:shared`],
+      );
+      expect(killed.rowCount).toBe(1);
+      await first.stop();
+      await eventually(() => second.status().leader, 'the standby takes over');
+      await store.create({ entityType: 'Ticket', entityId: 't-2', events: [{ eventType: 'Opened', eventData: {} }] });
+      await collector.waitFor(2);
+      expect(collector.messages.map((m) => m.key)).toEqual(['t-1', 't-2']);
+    } finally {
+      await collector.stop();
+    }
+  });
+});
