@@ -2,8 +2,9 @@ import { Client } from 'pg';
 import { CommitWaiter, waitForCommit } from '../long-poll';
 
 /**
- * One LISTEN connection per store: tells feed readers that events were committed, so long
- * polls, SSE streams and the relay wake on a commit instead of sleeping in a loop.
+ * Tells feed readers that events were committed, so long polls, SSE streams and the relay wake on
+ * a commit instead of sleeping in a loop. Commits of this process wake its readers at once;
+ * other processes hear of them through one LISTEN connection.
  * After a lost connection it reconnects and wakes everyone, since notifications may have been missed.
  */
 export class CommitListener implements CommitWaiter {
@@ -17,7 +18,14 @@ export class CommitListener implements CommitWaiter {
   constructor(
     private readonly connectionString: string,
     private readonly channel: string,
+    /** This store's own NOTIFY payload: its commits already woke this process's readers. */
+    private readonly ownPayload: string,
   ) {}
+
+  /** A commit of this process: wakes the local readers now, without waiting for the echo. */
+  announceLocal(): void {
+    this.wakeAll();
+  }
 
   /** Calls `listener` after each commit of events; returns the unsubscribe function. */
   onCommit(listener: () => void): () => void {
@@ -56,7 +64,9 @@ export class CommitListener implements CommitWaiter {
     };
     client.on('error', lost);
     client.on('end', lost);
-    client.on('notification', () => this.wakeAll());
+    client.on('notification', (message) => {
+      if (message.payload !== this.ownPayload) this.wakeAll();
+    });
     try {
       await client.connect();
       await client.query(`LISTEN "${this.channel}"`);

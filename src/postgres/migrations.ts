@@ -49,14 +49,6 @@ export const MIGRATIONS: Migration[] = [
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (entity_type, entity_id, entity_version)
       );
-      -- One notification per committing statement wakes feed readers (long poll, SSE, relay).
-      CREATE FUNCTION ${s}.notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM pg_notify('eventuate_events_' || TG_TABLE_SCHEMA, '');
-        RETURN NULL;
-      END $$;
-      CREATE TRIGGER events_notify AFTER INSERT ON ${s}.events
-        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_events();
     `,
   },
 ];
@@ -100,7 +92,7 @@ export async function migrate(pool: Pool, schema: string, migrations: Migration[
   return applied;
 }
 
-/** The NOTIFY channel the events trigger uses for a schema. */
+/** The NOTIFY channel on which stores announce commits of a schema's events. */
 export function eventsChannel(schema: string): string {
   return `eventuate_events_${schema}`;
 }

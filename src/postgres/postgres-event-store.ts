@@ -30,6 +30,7 @@ import {
   pageSize,
 } from '../validation';
 import { longPoll } from '../long-poll';
+import { CommitAnnouncer } from './commit-announcer';
 import { CommitListener } from './commit-listener';
 import { eventsChannel, migrate } from './migrations';
 import { buildQueries, Queries } from './queries';
@@ -55,6 +56,7 @@ export class PostgresEventStore implements EventStore {
   private readonly pool: Pool;
   private readonly sql: Queries;
   private readonly commits: CommitListener;
+  private readonly announcer: CommitAnnouncer;
 
   /** Opens the pool and applies pending migrations (under an advisory lock). */
   static async connect(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
@@ -76,7 +78,9 @@ export class PostgresEventStore implements EventStore {
     this.pool = new Pool({ ...options.pool, connectionString: options.connectionString, max: options.poolSize ?? 20 });
     // An idle client losing its connection is reported here; the next query reconnects.
     this.pool.on('error', () => undefined);
-    this.commits = new CommitListener(options.connectionString, eventsChannel(this.schema));
+    const storeId = uuidv4();
+    this.commits = new CommitListener(options.connectionString, eventsChannel(this.schema), storeId);
+    this.announcer = new CommitAnnouncer(this.pool, eventsChannel(this.schema), storeId);
   }
 
   async create(request: CreateEntityRequest): Promise<AppendResult> {
@@ -110,6 +114,8 @@ export class PostgresEventStore implements EventStore {
     try {
       const { rows } = await this.pool.query(statement, params);
       if (rows.length === 1) {
+        this.commits.announceLocal();
+        this.announcer.announce();
         return { entityType, entityId, entityVersion: rows[0].entity_version, eventIds: events.map((e) => e.eventId) };
       }
     } catch (err) {

@@ -1,0 +1,93 @@
+import { spawn, ChildProcess } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres } from '../event-store-server/embedded-postgres';
+
+export interface BenchDatabase {
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+/** DATABASE_URL, or a fresh embedded PostgreSQL with its default (durable) settings. */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  if (process.env.DATABASE_URL) return { connectionString: process.env.DATABASE_URL, stop: async () => undefined };
+  const pg = await startEmbeddedPostgres({
+    dataDir: mkdtempSync(join(tmpdir(), 'eventuate-bench-')),
+    postgresFlags: ['-c', 'max_connections=200'],
+  });
+  return { connectionString: pg.connectionString, stop: pg.stop };
+}
+
+export interface BenchServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The server in a process of its own, so the load generator does not share its event loop. */
+export function startServerProcess(env: Record<string, string>): Promise<BenchServer> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ') ?? []), '-r', '@swc-node/register', 'event-store-server/cli.ts', 'start'], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (!match) return;
+      child.stdout!.removeAllListeners('data');
+      child.stdout!.resume();
+      resolve({
+        url: match[1],
+        stop: () =>
+          new Promise<void>((done) => {
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+/** Runs `work` in `concurrency` loops for `seconds`; returns how many times it completed. */
+export async function runFor(seconds: number, concurrency: number, work: (worker: number, i: number) => Promise<void>): Promise<number> {
+  const until = Date.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      for (let i = 0; Date.now() < until; i++) {
+        await work(worker, i);
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+export function report(name: string, value: number, unit: string, extra = ''): void {
+  console.log(`${name.padEnd(58)} ${value.toFixed(0).padStart(9)} ${unit}${extra ? `  ${extra}` : ''}`);
+}
+
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** A JSON request over a kept-alive connection; node:http costs the load generator less CPU than fetch. */
+export function requestJson(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(
+      url,
+      { method, agent: keepAlive, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || '{}') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
