@@ -45,3 +45,5 @@ export type { JsonObject, StoredEvent } from '../src/model';
 export { PostgresEventStore } from '../src/postgres/postgres-event-store';
 export type { PostgresEventStoreOptions } from '../src/postgres/postgres-event-store';
 export { InMemoryEventStore } from '../src/memory/in-memory-event-store';
+export { HttpEventStore } from './http-event-store';
+export type { HttpEventStoreOptions } from './http-event-store';
