@@ -68,7 +68,8 @@ export async function runFor(seconds: number, concurrency: number, work: (worker
 }
 
 export function report(name: string, value: number, unit: string, extra = ''): void {
-  console.log(`${name.padEnd(58)} ${value.toFixed(0).padStart(9)} ${unit}${extra ? `  ${extra}` : ''}`);
+  const shown = value < 100 ? value.toFixed(1) : value.toFixed(0);
+  console.log(`${name.padEnd(58)} ${shown.padStart(9)} ${unit}${extra ? `  ${extra}` : ''}`);
 }
 
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 64 });

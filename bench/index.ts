@@ -1,0 +1,31 @@
+/**
+ * npm run bench [-- name ...]: runs the benchmarks one after another, each in a process of its own
+ * so that one's heap and connections do not weigh on the next. Figures, not pass/fail.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const BENCHMARKS: Record<string, { file: string; what: string }> = {
+  append: { file: 'append-throughput.ts', what: 'append throughput over HTTP vs bare PostgreSQL' },
+  find: { file: 'find.ts', what: 'AggregateRepository.find on a 1,000-event entity' },
+  replay: { file: 'replay.ts', what: 'replaying 100,000 events into an aggregate' },
+  relay: { file: 'relay-latency.ts', what: 'append-to-handler latency through the relay and Kafka' },
+};
+
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHMARKS);
+for (const name of chosen) {
+  const bench = BENCHMARKS[name];
+  if (!bench) {
+    console.error(`unknown benchmark ${name}; choose from ${Object.keys(BENCHMARKS).join(', ')}`);
+    process.exit(2);
+  }
+  const file = join(__dirname, bench.file);
+  if (!existsSync(file)) {
+    console.log(`\n# ${name}: ${bench.what} — not present, skipped`);
+    continue;
+  }
+  console.log(`\n# ${name}: ${bench.what}`);
+  const run = spawnSync(process.execPath, ['-r', '@swc-node/register', file], { stdio: 'inherit' });
+  if (run.status !== 0) process.exit(run.status ?? 1);
+}
