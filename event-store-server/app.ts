@@ -87,6 +87,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // preClose runs before the server stops accepting: release long polls and streams, which would otherwise hold it open.
   app.addHook('preClose', async () => shutdown.abort());
+  // A keep-alive connection would hold the closing server open until it idles out; answers given while closing end theirs.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (shutdown.signal.aborted) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onClose', async () => {
     await writes.drain();
     if (options.closeStore !== false) await store.close();

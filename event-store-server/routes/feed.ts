@@ -70,7 +70,9 @@ export function registerFeedRoutes(app: FastifyInstance, { store, shutdown, hear
       if (unexpected) request.log.error({ err }, 'feed stream failed');
       if (!res.destroyed) res.write(`event: error\ndata: ${JSON.stringify(problem)}\n\n`);
     } finally {
-      res.end();
+      // The stream's connection is not reused: ending it lets a closing server finish instead of waiting for keep-alive to expire.
+      const socket = res.socket; // detached from the response once it has ended
+      res.end(() => socket?.end());
     }
   });
 }

@@ -1,0 +1,134 @@
+import { createEntity, event, httpCall, serverFixture, ServerFixture } from './server-fixture';
+
+function metricValue(text: string, name: string, labels: Record<string, string>): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('operations routes', () => {
+  let f: ServerFixture;
+  beforeAll(async () => {
+    f = await serverFixture();
+  });
+  afterAll(() => f.close());
+
+  it('answers /health and /ready', async () => {
+    expect((await f.call('GET', '/health')).json()).toEqual({ status: 'ok' });
+    expect((await f.call('GET', '/ready')).json()).toEqual({ status: 'ready' });
+  });
+
+  it('moves the request, latency and appended-event metrics', async () => {
+    const read = async () => (await f.call('GET', '/metrics')).text;
+    const before = await read();
+    await createEntity(f, 'Metered', 'm-1', 3);
+    await f.call('POST', '/entity/Metered/m-1', { entityVersion: 1, events: [event()] }); // 409
+    const after = await read();
+    const created = { method: 'POST', route: '/entity/:entityType', status: '201' };
+    expect(metricValue(after, 'eventuate_http_requests_total', created) - metricValue(before, 'eventuate_http_requests_total', created)).toBe(1);
+    const conflict = { route: '/entity/:entityType/:entityId', status: '409' };
+    expect(metricValue(after, 'eventuate_http_requests_total', conflict) - metricValue(before, 'eventuate_http_requests_total', conflict)).toBe(1);
+    expect(metricValue(after, 'eventuate_http_request_duration_seconds_count', created)).toBeGreaterThanOrEqual(1);
+    expect(metricValue(after, 'eventuate_appended_events_total', { entity_type: 'Metered' })).toBe(3);
+  });
+
+  it('keeps separate metrics per app in one process', async () => {
+    const other = await serverFixture();
+    try {
+      await createEntity(other, 'Elsewhere', 'e-1');
+      expect((await f.call('GET', '/metrics')).text).not.toContain('Elsewhere');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('describes every route in /openapi.json and serves the docs page', async () => {
+    const spec = (await f.call('GET', '/openapi.json')).json();
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.paths).sort()).toEqual(
+      [
+        '/entity/{entityType}',
+        '/entity/{entityType}/{entityId}',
+        '/entity/{entityType}/{entityId}/history',
+        '/entity/{entityType}/{entityId}/snapshots',
+        '/events',
+        '/events/stream',
+        '/health',
+        '/metrics',
+        '/ready',
+        '/types',
+      ].sort(),
+    );
+    expect(Object.keys(spec.paths['/entity/{entityType}/{entityId}']).sort()).toEqual(['get', 'post']);
+    const append = spec.paths['/entity/{entityType}/{entityId}'].post;
+    expect(append.requestBody.content['application/json'].schema.required).toEqual(['entityVersion', 'events']);
+    const docs = await f.call('GET', '/docs');
+    expect(docs.status).toBe(200);
+    expect(docs.text).toContain('swagger');
+  });
+
+  it('answers an unknown route with a problem', async () => {
+    const res = await f.call('DELETE', '/entity/Account/a-1');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ error: 'not_found', status: 404 });
+  });
+
+  it('reports not ready when an injected readiness check fails', async () => {
+    const g = await serverFixture({
+      readiness: async () => {
+        throw new Error('kafka is unreachable');
+      },
+    });
+    try {
+      const res = await g.call('GET', '/ready');
+      expect(res.status).toBe(503);
+      expect(res.json()).toMatchObject({ error: 'service_unavailable', detail: expect.stringContaining('kafka is unreachable') });
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('API key auth', () => {
+  let f: ServerFixture;
+  beforeAll(async () => {
+    f = await serverFixture({ apiKeys: ['key-one', 'key-two'] });
+  });
+  afterAll(() => f.close());
+
+  const body = { events: [event()] };
+
+  it('refuses requests without a key, or with a wrong one, and writes nothing', async () => {
+    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic a2V5LW9uZTo=' }, { authorization: 'Bearer key-one-and-more' }, { authorization: 'Bearer ' }]) {
+      const res = await f.call('POST', '/entity/Secret', body, headers);
+      expect(res.status).toBe(401);
+      expect(res.json()).toMatchObject({ error: 'unauthorized', status: 401 });
+    }
+    for (const path of ['/types', '/events', '/metrics', '/openapi.json', '/docs', '/nowhere']) {
+      expect((await f.call('GET', path)).status).toBe(401);
+    }
+    expect(await f.tableCounts()).toEqual({ events: 0, entities: 0, snapshots: 0 });
+  });
+
+  it('accepts any configured key', async () => {
+    expect((await f.call('POST', '/entity/Secret', body, { authorization: 'Bearer key-one' })).status).toBe(201);
+    expect((await f.call('POST', '/entity/Secret', body, { authorization: 'bearer key-two' })).status).toBe(201);
+    expect((await f.call('GET', '/types', undefined, { authorization: 'Bearer key-two' })).json().types).toEqual([
+      { entityType: 'Secret', entityCount: 2, eventCount: 2 },
+    ]);
+  });
+
+  it('leaves /health and /ready open', async () => {
+    expect((await f.call('GET', '/health')).status).toBe(200);
+    expect((await f.call('GET', '/ready')).status).toBe(200);
+  });
+
+  it('is off without keys', async () => {
+    const open = await serverFixture({ apiKeys: [] });
+    try {
+      expect((await httpCall(open.url, 'GET', '/types')).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+});
