@@ -6,6 +6,8 @@ export interface Child {
   output(): string;
   /** Resolves with the first stdout/stderr line matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code once the process ends by itself. */
+  exited(): Promise<number | null>;
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
@@ -51,6 +53,7 @@ export function spawnTs(file: string, args: string[], options: SpawnOptions = {}
         check();
       });
     },
+    exited: () => exited,
     async stop(signal = 'SIGTERM', timeoutMs = 60_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

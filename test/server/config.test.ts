@@ -1,0 +1,102 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_VARIABLES, ConfigError, configTableMarkdown, loadConfig, parseByteSize } from '../../event-store-server/config';
+
+const SERVER_DIR = join(__dirname, '../../event-store-server');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('server configuration', () => {
+  it('has the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: '.eventuate',
+      schema: 'eventuate',
+      apiKeys: [],
+      bodyLimit: 5 * 1024 * 1024,
+      dbPoolSize: 20,
+      kafkaBrokers: [],
+      topicPrefix: '',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://u:p@db:5432/events',
+      EVENTUATE_DATA_DIR: '/var/lib/eventuate',
+      EVENTUATE_SCHEMA: 'es',
+      EVENTUATE_API_KEYS: ' k1, k2 ,',
+      EVENTUATE_BODY_LIMIT: '512kb',
+      EVENTUATE_DB_POOL_SIZE: '50',
+      KAFKA_BROKERS: 'k1:9092,k2:9092',
+      EVENTUATE_TOPIC_PREFIX: 'prod.',
+      LOG_LEVEL: 'DEBUG',
+    });
+    expect(config).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://u:p@db:5432/events',
+      dataDir: '/var/lib/eventuate',
+      schema: 'es',
+      apiKeys: ['k1', 'k2'],
+      bodyLimit: 512 * 1024,
+      dbPoolSize: 50,
+      kafkaBrokers: ['k1:9092', 'k2:9092'],
+      topicPrefix: 'prod.',
+      logLevel: 'debug',
+    });
+  });
+
+  it('reports every invalid value at once, by name', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ PORT: '80a', EVENTUATE_DB_POOL_SIZE: '0', LOG_LEVEL: 'loud', EVENTUATE_SCHEMA: 'x"; drop', DATABASE_URL: 'mysql://x', EVENTUATE_BODY_LIMIT: 'big', KAFKA_BROKERS: 'nohost' });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    for (const name of ['PORT', 'EVENTUATE_DB_POOL_SIZE', 'LOG_LEVEL', 'EVENTUATE_SCHEMA', 'DATABASE_URL', 'EVENTUATE_BODY_LIMIT', 'KAFKA_BROKERS']) {
+      expect(error!.message).toContain(name);
+    }
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000": expected an integer from 0 to 65535/);
+  });
+
+  it('parses byte sizes', () => {
+    expect(parseByteSize('5mb')).toBe(5 * 1024 * 1024);
+    expect(parseByteSize('64KiB')).toBe(64 * 1024);
+    expect(parseByteSize('4096')).toBe(4096);
+    expect(parseByteSize('12')).toBeUndefined(); // too small to carry a request
+    expect(parseByteSize('1.5mb')).toBeUndefined();
+  });
+
+  it('documents every environment variable the server code reads', () => {
+    const documented = new Set(CONFIG_VARIABLES.map((v) => v.name));
+    const read = new Set<string>();
+    for (const file of sourceFiles(SERVER_DIR)) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\benv(?:\.|\[['"])([A-Z][A-Z0-9_]+)/g)) read.add(m[1]);
+      for (const m of text.matchAll(/\b(?:read|integer|list)\('([A-Z][A-Z0-9_]+)'/g)) read.add(m[1]);
+    }
+    expect(read.size).toBeGreaterThanOrEqual(CONFIG_VARIABLES.length);
+    expect([...read].filter((name) => !documented.has(name))).toEqual([]);
+    for (const variable of CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(10);
+    for (const name of ['PORT', 'HOST', 'DATABASE_URL', 'EVENTUATE_DATA_DIR', 'EVENTUATE_API_KEYS', 'KAFKA_BROKERS', 'EVENTUATE_TOPIC_PREFIX', 'LOG_LEVEL']) {
+      expect(documented).toContain(name);
+    }
+  });
+
+  it('renders the configuration table for the README', () => {
+    const table = configTableMarkdown();
+    for (const variable of CONFIG_VARIABLES) expect(table).toContain(`\`${variable.name}\``);
+  });
+});
