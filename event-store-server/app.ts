@@ -1,6 +1,7 @@
 import Fastify, { FastifyInstance, FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { Registry } from 'prom-client';
 import { registerApiKeyAuth } from './auth';
 import { InFlight } from './in-flight';
 import { registerMetrics } from './metrics';
@@ -30,6 +31,8 @@ export interface AppOptions {
   heartbeatMs?: number;
   /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
   defaultMetrics?: boolean;
+  /** Adds metrics of other components (e.g. the relay's gauges) to this app's /metrics. */
+  registerMetrics?: (registry: Registry) => void;
 }
 
 /** The event store's HTTP API as a Fastify instance, not yet listening. */
@@ -57,6 +60,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   registerProblemHandlers(app);
   registerApiKeyAuth(app, options.apiKeys ?? []);
   const metrics = registerMetrics(app, { defaultMetrics: options.defaultMetrics });
+  options.registerMetrics?.(metrics.registry);
 
   void app.register(swagger, {
     openapi: {

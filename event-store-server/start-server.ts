@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { PostgresEventStore } from '../src/postgres/postgres-event-store';
 import { buildApp } from './app';
 import type { ServerConfig } from './config';
 import { RunningPostgres, startEmbeddedPostgres } from './embedded-postgres';
+import { RunningRelay, startRelay } from './relay';
 
 export interface DatabaseHandle {
   connectionString: string;
@@ -34,37 +36,52 @@ export interface RunningServer {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   database: DatabaseHandle;
-  /** Stops accepting, finishes in-flight requests, closes the store, then stops the embedded database. */
+  /** Running when KAFKA_BROKERS is set. */
+  relay?: RunningRelay;
+  /** Stops accepting, finishes in-flight requests, stops the relay, closes the store, then stops the embedded database. */
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
-  /** Called before the (possibly slow) database start, e.g. to say where the data lives. */
+  /** Called once the database is up, before the store connects, e.g. to say where the data lives. */
   onDatabase?: (database: DatabaseHandle) => void;
   onDatabaseLog?: (line: string) => void;
 }
 
+/** The whole server: database (embedded or given), store, relay to Kafka when brokers are configured, HTTP API. */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const database = await openDatabase(config, options.onDatabaseLog);
   options.onDatabase?.(database);
+  const logger = pino({ level: config.logLevel });
+  let store: PostgresEventStore | undefined;
+  let relay: RunningRelay | undefined;
   let app: FastifyInstance | undefined;
+  // Reverse order of start: nothing is used after it was closed (the relay reads through the store).
+  const stopAll = async () => {
+    await app?.close();
+    await relay?.stop();
+    await store?.close();
+    await database.embedded?.stop();
+  };
   try {
-    const store = await PostgresEventStore.connect({ connectionString: database.connectionString, schema: config.schema, poolSize: config.dbPoolSize });
-    app = buildApp({ store, apiKeys: config.apiKeys, bodyLimit: config.bodyLimit, logger: { level: config.logLevel } });
+    store = await PostgresEventStore.connect({ connectionString: database.connectionString, schema: config.schema, poolSize: config.dbPoolSize });
+    if (config.kafkaBrokers.length > 0) {
+      relay = startRelay({ store, connectionString: database.connectionString, schema: config.schema, brokers: config.kafkaBrokers, topicPrefix: config.topicPrefix, logger });
+    }
+    const started = relay;
+    app = buildApp({
+      store,
+      apiKeys: config.apiKeys,
+      bodyLimit: config.bodyLimit,
+      logger: { level: config.logLevel },
+      closeStore: false,
+      readiness: started && (() => started.checkReady()),
+      registerMetrics: started && ((registry) => started.registerMetrics(registry)),
+    });
     const url = await app.listen({ port: config.port, host: config.host, listenTextResolver: (address) => `eventuate-local listening on ${address}` });
-    const running = app;
-    return {
-      app: running,
-      url,
-      database,
-      async stop() {
-        await running.close();
-        await database.embedded?.stop();
-      },
-    };
+    return { app, url, database, relay, stop: stopAll };
   } catch (err) {
-    await app?.close().catch(() => undefined);
-    await database.embedded?.stop().catch(() => undefined);
+    await stopAll().catch(() => undefined);
     throw err;
   }
 }

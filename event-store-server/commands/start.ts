@@ -11,6 +11,7 @@ export const command: Command = {
         console.log(db.embedded ? `eventuate-local data: embedded PostgreSQL in ${db.location}` : `eventuate-local data: ${db.location} (schema ${config.schema})`),
     });
     console.log(`eventuate-local listening on ${server.url} (API docs: ${server.url}/docs)`);
+    if (server.relay) console.log(`eventuate-local relay: publishing events to Kafka at ${config.kafkaBrokers.join(',')}`);
     await untilSignal();
     console.log('eventuate-local stopping');
     // A second Ctrl-C while stopping means "now".

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testDatabase, TestDatabase } from '../support/database';
+import { Kafka, logLevel } from 'kafkajs';
+import { testDatabase, TestDatabase, uniqueName } from '../support/database';
 import { spawnTs } from './child-process';
 import { event, httpCall } from './server-fixture';
 
@@ -34,6 +35,32 @@ describe('the eventuate-local CLI', () => {
     expect(cli.output()).toContain('eventuate-local stopped');
     const { rows } = await db.pool.query(`SELECT entity_id FROM "${db.schema}".entities`);
     expect(rows).toEqual([{ entity_id: 'cli-1' }]);
+  });
+
+  it('start with KAFKA_BROKERS: runs the relay too, which /ready and /metrics report, and publishes appended events', async () => {
+    const topicPrefix = `${uniqueName('cli')}.`;
+    const env = cliEnv({ DATABASE_URL: db.connectionString, EVENTUATE_SCHEMA: db.schema, KAFKA_BROKERS: process.env.KAFKA_BROKERS!, EVENTUATE_TOPIC_PREFIX: topicPrefix });
+    const cli = spawnTs(CLI, ['start'], { env });
+    const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: uniqueName('cli-test') });
+    try {
+      const [, url] = await cli.waitForLine(/^eventuate-local listening on (http:\/\/\S+) /);
+      await cli.waitForLine(/^eventuate-local relay: publishing events to Kafka at /);
+      expect((await httpCall(url, 'POST', '/entity/Published', { entityId: 'p-1', events: [event('Announced', { n: 7 })] })).status).toBe(201);
+
+      await consumer.connect();
+      await consumer.subscribe({ topic: `${topicPrefix}Published`, fromBeginning: true });
+      const message = await new Promise<any>((resolve) => {
+        void consumer.run({ eachMessage: async ({ message: m }) => resolve(JSON.parse(m.value!.toString())) });
+      });
+      expect(message).toMatchObject({ entityType: 'Published', entityId: 'p-1', eventType: 'Announced', eventData: '{"n":7}' });
+
+      expect((await httpCall(url, 'GET', '/ready')).status).toBe(200);
+      expect((await httpCall(url, 'GET', '/metrics')).text).toMatch(/^eventuate_relay_ready 1$/m);
+    } finally {
+      await consumer.disconnect();
+      expect(await cli.stop('SIGINT')).toBe(0);
+    }
   });
 
   it('start without DATABASE_URL: runs an embedded PostgreSQL whose data survives a restart', async () => {
