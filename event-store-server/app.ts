@@ -2,6 +2,7 @@ import Fastify, { FastifyInstance, FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
+import { ServiceUnavailableError } from '../src/errors';
 import { registerApiKeyAuth } from './auth';
 import { InFlight } from './in-flight';
 import { registerMetrics } from './metrics';
@@ -47,7 +48,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // Time to receive a whole request; a slow-loris client cannot hold a socket longer.
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    // Requests arriving while closing get a 503 problem from the hook below rather than Fastify's plain JSON.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
   app.setValidatorCompiler(requestValidatorCompiler());
@@ -58,6 +60,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const writes = new InFlight();
   const shutdown = new AbortController();
   registerProblemHandlers(app);
+  app.addHook('onRequest', async () => {
+    if (shutdown.signal.aborted) throw new ServiceUnavailableError('the server is shutting down');
+  });
   registerApiKeyAuth(app, options.apiKeys ?? []);
   const metrics = registerMetrics(app, { defaultMetrics: options.defaultMetrics });
   options.registerMetrics?.(metrics.registry);

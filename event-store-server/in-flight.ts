@@ -13,10 +13,6 @@ export class InFlight {
     return promise;
   }
 
-  get size(): number {
-    return this.running.size;
-  }
-
   async drain(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }

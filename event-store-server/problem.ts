@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, EventStoreError, HTTP_STATUS, ServiceUnavailableError } from '../src/errors';
+import { isUnavailable } from '../src/postgres/sql';
 
 /** The store's codes, plus `not_found` for a path that is no route at all (not a missing entity). */
 export type ProblemCode = ErrorCode | 'not_found';
@@ -35,17 +36,6 @@ export function problemOf(code: ProblemCode, detail: string, details: Record<str
   return { ...details, type: `urn:eventuate-local:error:${code}`, title: TITLES[code], status, detail, error: code };
 }
 
-/** SQLSTATE classes and socket errors that mean "the database is not there", not "the request is wrong". */
-const CONNECTION_SQLSTATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300']);
-const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
-
-export function isDatabaseConnectionError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const { code, message } = err as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (CONNECTION_SQLSTATES.has(code) || CONNECTION_ERRNOS.has(code))) return true;
-  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
-}
-
 /** Fastify's own request errors, by their code, in the API's vocabulary. */
 function fromFastifyError(err: FastifyError): Problem | undefined {
   if (err.validation) {
@@ -72,7 +62,8 @@ function fromFastifyError(err: FastifyError): Problem | undefined {
 
 export function toProblem(err: unknown): { problem: Problem; unexpected: boolean } {
   if (err instanceof EventStoreError) return { problem: problemOf(err.code, err.message, err.details), unexpected: false };
-  if (isDatabaseConnectionError(err)) {
+  // The store translates driver errors itself; this catches any that escape it.
+  if (isUnavailable(err)) {
     const unavailable = new ServiceUnavailableError();
     return { problem: problemOf(unavailable.code, unavailable.message), unexpected: false };
   }
