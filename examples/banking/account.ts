@@ -10,12 +10,14 @@ export class OpenAccount {
   ) {}
 }
 
+// #region aggregate
 export class DebitAccount {
   constructor(
     public amount: Cents,
     public transferId: string,
   ) {}
 }
+// #endregion
 
 export class CreditAccount {
   constructor(
@@ -32,6 +34,7 @@ export class AccountOpened {
   ) {}
 }
 
+// #region aggregate
 @DomainEvent('AccountDebited')
 export class AccountDebited {
   constructor(
@@ -39,6 +42,8 @@ export class AccountDebited {
     public transferId: string,
   ) {}
 }
+
+// #endregion
 
 @DomainEvent('AccountCredited')
 export class AccountCredited {
@@ -48,6 +53,7 @@ export class AccountCredited {
   ) {}
 }
 
+// #region aggregate
 /** A refused debit is an event, not an exception: the transfer saga must hear about it to fail the transfer. */
 @DomainEvent('AccountDebitFailedDueToInsufficientFunds')
 export class AccountDebitFailedDueToInsufficientFunds {
@@ -106,6 +112,8 @@ export class Account {
     // The balance is unchanged; the event exists for the saga.
   }
 }
+
+// #endregion
 
 export function requireCents(amount: Cents, what: string, min: Cents): void {
   if (!Number.isSafeInteger(amount) || amount < min) throw new RangeError(`${what} must be a whole number of cents ≥ ${min}, not ${amount}`);

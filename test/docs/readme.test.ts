@@ -1,0 +1,27 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { renderSnippets, snippetNames } from './snippets';
+
+const ROOT = resolve(__dirname, '../..');
+const README = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+const packageJson = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));
+
+describe('README', () => {
+  it('shows code copied from the compiled, tested examples (refresh: node -r @swc-node/register test/docs/update-readme.ts)', () => {
+    expect(snippetNames(README).length).toBeGreaterThanOrEqual(2);
+    expect(README).toBe(renderSnippets(ROOT, README));
+  });
+
+  it('names npm scripts and files that exist', () => {
+    for (const [, script] of README.matchAll(/npm run ([\w:-]+)/g)) expect({ script, defined: script in packageJson.scripts }).toEqual({ script, defined: true });
+    for (const [, link] of README.matchAll(/\]\(((?:examples|test|src|client|event-store-server|bench)\/[^)#]*|Dockerfile|docker-compose\.yml)\)/g)) {
+      expect({ link, exists: existsSync(resolve(ROOT, link)) }).toEqual({ link, exists: true });
+    }
+  });
+
+  it('gives the test command CI runs, and what it needs', () => {
+    expect(README).toContain('npm test');
+    expect(README).toContain('apt-get install -y kcat');
+    expect(readFileSync(resolve(ROOT, '.ci/run'), 'utf8')).toMatch(/^npm test$/m);
+  });
+});
