@@ -1,16 +1,14 @@
-/** Tests run the TypeScript sources through SWC (decorators and their metadata included). */
-const swc = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-  },
-  module: { type: 'commonjs' },
-};
+/**
+ * Tests run the TypeScript sources through ts-jest, transpiling only (types are checked by
+ * `npm run lint`), with decorators and their metadata as tsconfig.json sets them.
+ * The toolchain is pure JavaScript on purpose: packages with per-platform native binaries
+ * (swc, esbuild) cannot be locked for every platform from the registry mirror these machines use.
+ */
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.(ts|js)$': ['@swc/jest', swc] },
+  transform: { '^.+\\.(ts|js)$': tsJest },
   // A few dependencies ship only ES modules (Node >= 20.19 requires them natively; jest's module
   // system cannot), so they are compiled to CommonJS like our own code.
   transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],

@@ -26,6 +26,6 @@ for (const name of chosen) {
     continue;
   }
   console.log(`\n# ${name}: ${bench.what}`);
-  const run = spawnSync(process.execPath, ['-r', '@swc-node/register', file], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', file], { stdio: 'inherit' });
   if (run.status !== 0) process.exit(run.status ?? 1);
 }

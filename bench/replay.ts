@@ -1,7 +1,7 @@
 /**
  * Replays 100,000 events into an aggregate in memory and prints events/s, split so that a
  * regression shows where it is: dispatch alone, deserialization + dispatch, and a whole
- * `find` through the in-memory store.  Run: node -r @swc-node/register bench/replay.ts
+ * `find` through the in-memory store.  Run: node -r ts-node/register/transpile-only bench/replay.ts
  */
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';

@@ -134,12 +134,12 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
     const { entityId } = await store.create({ entityType: 'Refused', events: events(2) });
     const before = [await count('entities'), await count('events'), await count('snapshots')];
     const refused = [
-      store.append({ entityType: 'Refused', entityId, expectedVersion: 1, events: events(3), snapshot: { snapshotType: 'S', snapshotData: {} } }),
-      store.create({ entityType: 'Refused', entityId, events: events(1) }),
-      store.append({ entityType: 'Refused', entityId, expectedVersion: 2, events: [{ eventType: 'Bad', eventData: { text: 'nul \u0000 inside' } }] }),
-      store.append({ entityType: 'Refused', entityId: 'missing', expectedVersion: 1, events: events(1) }),
+      () => store.append({ entityType: 'Refused', entityId, expectedVersion: 1, events: events(3), snapshot: { snapshotType: 'S', snapshotData: {} } }),
+      () => store.create({ entityType: 'Refused', entityId, events: events(1) }),
+      () => store.append({ entityType: 'Refused', entityId, expectedVersion: 2, events: [{ eventType: 'Bad', eventData: { text: 'nul \u0000 inside' } }] }),
+      () => store.append({ entityType: 'Refused', entityId: 'missing', expectedVersion: 1, events: events(1) }),
     ];
-    for (const attempt of refused) await expect(attempt).rejects.toThrow();
+    for (const attempt of refused) await expect(attempt()).rejects.toThrow();
     expect([await count('entities'), await count('events'), await count('snapshots')]).toEqual(before);
   });
 

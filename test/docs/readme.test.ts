@@ -7,7 +7,7 @@ const README = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
 const packageJson = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));
 
 describe('README', () => {
-  it('shows code copied from the compiled, tested examples (refresh: node -r @swc-node/register test/docs/update-readme.ts)', () => {
+  it('shows code copied from the compiled, tested examples (refresh: node -r ts-node/register/transpile-only test/docs/update-readme.ts)', () => {
     expect(snippetNames(README).length).toBeGreaterThanOrEqual(2);
     expect(README).toBe(renderSnippets(ROOT, README));
   });

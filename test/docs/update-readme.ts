@@ -1,4 +1,4 @@
-/** `node -r @swc-node/register test/docs/update-readme.ts`: refreshes README's snippets from their sources. */
+/** `node -r ts-node/register/transpile-only test/docs/update-readme.ts`: refreshes README's snippets from their sources. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { renderSnippets } from './snippets';

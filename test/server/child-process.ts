@@ -14,7 +14,7 @@ export interface Child {
 
 /** Runs a TypeScript file of this repository in its own Node process. */
 export function spawnTs(file: string, args: string[], options: SpawnOptions = {}): Child {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let output = '';
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer) => {

