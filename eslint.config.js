@@ -4,7 +4,6 @@ const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.eventuate/**'] },
-  { files: ['*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,4 +14,6 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-unsafe-function-type': 'off',
     },
   },
+  // The config files themselves are CommonJS.
+  { files: ['*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );
