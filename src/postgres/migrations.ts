@@ -24,7 +24,8 @@ export const MIGRATIONS: Migration[] = [
       );
       CREATE TABLE ${s}.events (
         position bigint GENERATED ALWAYS AS IDENTITY,
-        event_id uuid NOT NULL UNIQUE,
+        -- The event id is the key; position needs no index of its own, the feed's index covers it.
+        event_id uuid PRIMARY KEY,
         entity_type text NOT NULL,
         entity_id text NOT NULL,
         entity_version integer NOT NULL,
@@ -34,7 +35,6 @@ export const MIGRATIONS: Migration[] = [
         triggering_event text,
         created_at timestamptz NOT NULL DEFAULT now(),
         transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
-        PRIMARY KEY (position),
         UNIQUE (entity_type, entity_id, entity_version)
       );
       CREATE INDEX events_feed_order ON ${s}.events (transaction_id, position);
