@@ -110,6 +110,8 @@ export function buildQueries(s: string) {
      * Only rows of transactions older than every running one (below the snapshot's xmin) are read, so a
      * transaction that commits late can never be passed by the cursor. `horizon_*` is the newest row the
      * reader may skip to: with a type filter the cursor moves past rows of other types.
+     * The ORDER BYs name `events.` columns: unqualified, they would mean the text aliases of the
+     * select list and sort '1000' before '999', so a page would skip rows.
      */
     feed: `
       WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
@@ -118,12 +120,12 @@ export function buildQueries(s: string) {
         FROM ${s}.events, horizon
         WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin
           AND ($4::text[] IS NULL OR entity_type = ANY($4::text[]))
-        ORDER BY transaction_id, position LIMIT $3),
+        ORDER BY events.transaction_id, events.position LIMIT $3),
       newest AS (
         SELECT transaction_id::text AS transaction_id, position::text AS position
         FROM ${s}.events, horizon
         WHERE $4::text[] IS NOT NULL AND (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin
-        ORDER BY transaction_id DESC, position DESC LIMIT 1)
+        ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1)
       SELECT page.*, newest.transaction_id AS horizon_transaction_id, newest.position AS horizon_position
       FROM (SELECT 1) one LEFT JOIN page ON true LEFT JOIN newest ON true
       ORDER BY page.transaction_id::xid8, page.position::bigint`,
