@@ -157,7 +157,10 @@ export class EventRelay {
       signal,
       `relay cannot publish ${events.length} events to Kafka`,
     );
-    if (published) this.state.publishedEvents += events.length;
+    if (published) {
+      this.state.publishedEvents += events.length;
+      this.options.logger.debug({ events: events.length, first: events[0].cursor, last: events.at(-1)!.cursor }, 'relay published a batch');
+    }
     return published;
   }
 
