@@ -72,6 +72,24 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
     expect(seen.map((e) => e.entityId)).toEqual(['late-1', 'early-1']);
   });
 
+  it('orders the feed by transaction id as a number, also where its digits grow (9 before 10)', async () => {
+    for (const [xid, version] of [
+      [10, 2],
+      [9, 1],
+    ]) {
+      await db.pool.query(
+        `INSERT INTO "${db.schema}".events (event_id, entity_type, entity_id, entity_version, event_type, event_data, transaction_id)
+         VALUES ($1, 'Digits', 'd-1', $2, 'Written', '{}', $3::text::xid8)`,
+        [uuidv4(), version, xid],
+      );
+    }
+    const first = await store.readFeed({ entityTypes: ['Digits'], limit: 1 });
+    const second = await store.readFeed({ after: first.cursor, entityTypes: ['Digits'], limit: 1 });
+    expect([...first.events, ...second.events].map((e) => e.entityVersion)).toEqual([1, 2]);
+    const unfiltered = await store.readFeed({ limit: 2 });
+    expect(unfiltered.events.map((e) => e.entityId)).toEqual(['d-1', 'd-1']);
+  });
+
   it('is not stalled by an append that rolled back', async () => {
     const cursor = await drain(store, undefined);
     const doomed = new Client({ connectionString: db.connectionString });
