@@ -16,6 +16,8 @@ export function buildQueries(s: string) {
     RETURNING 1`;
 
   return {
+    ping: 'SELECT 1',
+
     /** The parameters of `append` with expected version 0. One statement: all or nothing. */
     create: `
       WITH created AS (
