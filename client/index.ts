@@ -47,3 +47,5 @@ export type { PostgresEventStoreOptions } from '../src/postgres/postgres-event-s
 export { InMemoryEventStore } from '../src/memory/in-memory-event-store';
 export { HttpEventStore } from './http-event-store';
 export type { HttpEventStoreOptions } from './http-event-store';
+
+export * from './subscriptions';

@@ -203,3 +203,8 @@ export function aggregateModelOf<A>(aggregateClass: AggregateClass<A>): Aggregat
 export function aggregateClassFor(entityType: string): AggregateClass | undefined {
   return classesByEntityType.get(entityType) as AggregateClass | undefined;
 }
+
+/** The entity types whose @Aggregate classes @Apply the event type: where subscribers find its events. */
+export function entityTypesApplying(eventType: string): string[] {
+  return [...modelsByClass.values()].filter((model) => model.applyHandlers.has(eventType)).map((model) => model.entityType);
+}

@@ -1,0 +1,98 @@
+import 'reflect-metadata';
+import { eventTypeOf, type EventClass } from '../metadata/event-registry';
+import { RegistrationError, describeClass } from '../registration-error';
+
+/** What happens to an event whose handler still fails after the last attempt. */
+export type FailurePolicy = 'dead-letter' | 'stop';
+
+export interface EventSubscriberOptions {
+  /** 'dead-letter' (default): record the event with its error and go on; 'stop': stop this subscriber, commit nothing past it. */
+  onFailure?: FailurePolicy;
+  /** Attempts per event before onFailure applies; default 5. */
+  maxAttempts?: number;
+  /** Backoff between attempts: a random delay below min(maxMs, baseMs · 2^(n-1)). Defaults 100 and 5000 ms. */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** The entity types (topics) to read. Default: the @Aggregate classes that @Apply the handled events. */
+  entityTypes?: string[];
+}
+
+export interface SubscriberModel {
+  subscriberId: string;
+  subscriberClass: Function;
+  onFailure: FailurePolicy;
+  maxAttempts: number;
+  backoff: { baseMs: number; maxMs: number };
+  explicitEntityTypes?: string[];
+  /** Event type name → method name. */
+  handlers: Map<string, string>;
+}
+
+/** The subscriber id names a Kafka consumer group, a dead-letter topic and a cursor file. */
+const SUBSCRIBER_ID = /^[A-Za-z0-9._-]{1,200}$/;
+
+const declaredHandlers = new WeakMap<object, Array<{ methodName: string; eventClass: EventClass }>>();
+const models = new Map<Function, SubscriberModel>();
+const classesById = new Map<string, Function>();
+
+/**
+ * Marks a class whose @EventHandlerMethod methods react to events. The id is the Kafka consumer
+ * group (and the name of the subscriber's feed cursor): keep it stable across deployments.
+ */
+export function EventSubscriber(subscriberId: string, options: EventSubscriberOptions = {}): ClassDecorator {
+  return (subscriberClass) => {
+    const where = `@EventSubscriber('${subscriberId}') on class ${describeClass(subscriberClass)}`;
+    if (typeof subscriberId !== 'string' || !SUBSCRIBER_ID.test(subscriberId)) {
+      throw new RegistrationError(`${where}: the id must match ${SUBSCRIBER_ID.source} (it names a Kafka consumer group and topic)`);
+    }
+    const taken = classesById.get(subscriberId);
+    if (taken && taken !== subscriberClass) {
+      throw new RegistrationError(`${where}: the id is already used by class ${describeClass(taken)}`);
+    }
+    const maxAttempts = options.maxAttempts ?? 5;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RegistrationError(`${where}: maxAttempts must be a positive integer`);
+    if (options.onFailure !== undefined && !['dead-letter', 'stop'].includes(options.onFailure)) {
+      throw new RegistrationError(`${where}: onFailure must be 'dead-letter' or 'stop'`);
+    }
+    const handlers = new Map<string, string>();
+    for (const { methodName, eventClass } of declaredHandlers.get(subscriberClass.prototype) ?? []) {
+      const eventType = eventTypeOf(eventClass);
+      const existing = handlers.get(eventType);
+      if (existing && existing !== methodName) {
+        throw new RegistrationError(`${where}: both ${existing} and ${methodName} handle '${eventType}'`);
+      }
+      handlers.set(eventType, methodName);
+    }
+    if (handlers.size === 0) throw new RegistrationError(`${where}: the class has no @EventHandlerMethod`);
+    models.set(subscriberClass, {
+      subscriberId,
+      subscriberClass,
+      onFailure: options.onFailure ?? 'dead-letter',
+      maxAttempts,
+      backoff: { baseMs: options.backoff?.baseMs ?? 100, maxMs: options.backoff?.maxMs ?? 5000 },
+      explicitEntityTypes: options.entityTypes,
+      handlers,
+    });
+    classesById.set(subscriberId, subscriberClass);
+  };
+}
+
+/** Marks a method that handles `eventClass` (a @DomainEvent class); it gets an EventHandlerContext. */
+export function EventHandlerMethod(eventClass: EventClass): MethodDecorator {
+  return (prototype, methodName, descriptor) => {
+    const where = `@EventHandlerMethod on ${describeClass(prototype.constructor)}.${String(methodName)}`;
+    if (typeof methodName !== 'string' || typeof descriptor.value !== 'function') {
+      throw new RegistrationError(`${where}: only methods with string names can be decorated`);
+    }
+    if (typeof eventClass !== 'function') throw new RegistrationError(`${where}: give the event class, e.g. @EventHandlerMethod(AccountDebited)`);
+    const list = declaredHandlers.get(prototype) ?? [];
+    list.push({ methodName, eventClass });
+    declaredHandlers.set(prototype, list);
+  };
+}
+
+/** The model of a subscriber instance's class. */
+export function subscriberModelOf(subscriber: object): SubscriberModel {
+  const model = models.get(subscriber.constructor);
+  if (!model) throw new RegistrationError(`${describeClass(subscriber.constructor)} is not a subscriber: it has no @EventSubscriber`);
+  return model;
+}

@@ -1,0 +1,155 @@
+import type { FeedOptions, FeedPage, StoredEvent } from '../../src/model';
+import { HttpEventStore } from '../http-event-store';
+import { jitteredBackoffMs, sleep } from '../retry-backoff';
+import { CompletionTracker } from './completion-tracker';
+import { fileCursorStore, type CursorStore } from './cursor-store';
+import { fileDeadLetters, type DeadLetterSink } from './dead-letters';
+import { SubscriberHaltedError, type EventSource, type RunningSubscription, type Subscription } from './event-source';
+import { KeyedSerialQueue } from './keyed-serial-queue';
+
+/** Anything with the global feed: PostgresEventStore, InMemoryEventStore, HttpEventStore. */
+export interface FeedReader {
+  readFeed(options?: FeedOptions): Promise<FeedPage>;
+}
+
+interface FeedSourceCommonOptions {
+  /** Default: a file per subscriber under EVENTUATE_DATA_DIR/subscriptions. */
+  cursorStore?: CursorStore;
+  /** Default: a JSON-lines file per subscriber next to the cursors. */
+  deadLetters?: DeadLetterSink;
+  /** Events per read. Default 100. */
+  pageSize?: number;
+  /** Long-poll wait per read when there is nothing new. Default 10000 ms. */
+  waitMs?: number;
+  /** Handlers running at once (one per entity at a time). Default 16. */
+  maxConcurrentHandlers?: number;
+}
+
+export type FeedSourceOptions = FeedSourceCommonOptions & ({ url: string; apiKey?: string } | { store: FeedReader });
+
+/**
+ * Subscribers fed from the event store's global feed, without Kafka: the server's `/events` over
+ * HTTP (long poll, kept-alive connections), or any store's readFeed in process. The cursor is saved
+ * after the events before it were handled, so a restart resumes where the subscriber was.
+ */
+export function feedSource(options: FeedSourceOptions): EventSource {
+  const reader: FeedReader = 'store' in options ? options.store : new HttpEventStore({ url: options.url, apiKey: options.apiKey });
+  const cursors = options.cursorStore ?? fileCursorStore();
+  const deadLetters = options.deadLetters ?? fileDeadLetters();
+  return {
+    description: 'store' in options ? 'event store feed (in process)' : `event store feed ${options.url}`,
+    async start(subscription) {
+      const running = new FeedSubscription(reader, cursors, deadLetters, subscription, {
+        pageSize: options.pageSize ?? 100,
+        waitMs: options.waitMs ?? 10_000,
+        maxConcurrentHandlers: options.maxConcurrentHandlers ?? 16,
+      });
+      await running.start();
+      return running;
+    },
+  };
+}
+
+class FeedSubscription implements RunningSubscription {
+  private readonly stopping = new AbortController();
+  private loop?: Promise<void>;
+  private cursor: string | undefined;
+
+  constructor(
+    private readonly reader: FeedReader,
+    private readonly cursors: CursorStore,
+    private readonly deadLetters: DeadLetterSink,
+    private readonly subscription: Subscription,
+    private readonly settings: { pageSize: number; waitMs: number; maxConcurrentHandlers: number },
+  ) {}
+
+  async start(): Promise<void> {
+    this.cursor = await this.cursors.load(this.subscriberId);
+    this.loop = this.run().catch((err: unknown) => this.subscription.onHalted(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+  }
+
+  private get subscriberId(): string {
+    return this.subscription.dispatcher.subscriberId;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    for (let failures = 0; !signal.aborted; ) {
+      let page: FeedPage;
+      try {
+        page = await this.reader.readFeed({
+          after: this.cursor,
+          limit: this.settings.pageSize,
+          entityTypes: this.subscription.entityTypes,
+          waitMs: this.settings.waitMs,
+          signal,
+        });
+        failures = 0;
+      } catch (err) {
+        if (signal.aborted) return;
+        failures++;
+        this.subscription.logger.warn({ err, subscriberId: this.subscriberId, attempt: failures }, 'cannot read the event feed; retrying');
+        await sleep(jitteredBackoffMs(failures, { baseMs: 200, maxMs: 10_000 }));
+        continue;
+      }
+      const { reached, halted } = await this.handlePage(page);
+      if (reached !== undefined && reached !== this.cursor) {
+        await this.cursors.save(this.subscriberId, reached);
+        this.cursor = reached;
+      }
+      if (halted) {
+        if (!signal.aborted) this.subscription.onHalted(halted);
+        return;
+      }
+    }
+  }
+
+  /** Handles a page; `reached` is the cursor up to which every event is done with. */
+  private async handlePage(page: FeedPage): Promise<{ reached?: string; halted?: Error }> {
+    const events = page.events;
+    if (events.length === 0) return { reached: page.cursor };
+    const tracker = new CompletionTracker(events.length);
+    const queue = new KeyedSerialQueue(this.settings.maxConcurrentHandlers);
+    let reached: string | undefined;
+    let halted: Error | undefined;
+    await Promise.all(
+      events.map((event, index) =>
+        queue.run(`${event.entityType}/${event.entityId}`, async () => {
+          if (halted || this.stopping.signal.aborted) return;
+          const failure = await this.handleEvent(event);
+          if (failure) {
+            halted = failure;
+            return;
+          }
+          const last = tracker.complete(index);
+          if (last !== undefined) reached = events[last].cursor;
+        }),
+      ),
+    );
+    // Every event done: the page's cursor, which may lie past them (rows of other entity types).
+    return { reached: tracker.allDone ? page.cursor : reached, halted };
+  }
+
+  /** Undefined when the event is done with; the error that halts the subscriber otherwise. */
+  private async handleEvent(event: StoredEvent): Promise<Error | undefined> {
+    const { dispatcher } = this.subscription;
+    const outcome = await dispatcher.dispatch(event, this.stopping.signal);
+    if (outcome.kind !== 'failed') return undefined;
+    if (this.stopping.signal.aborted) return new Error('stopping');
+    if (dispatcher.model.onFailure === 'stop') return new SubscriberHaltedError(this.subscriberId, event.eventId, outcome.error);
+    await this.deadLetters.write({
+      subscriberId: this.subscriberId,
+      event,
+      error: outcome.error.message,
+      attempts: outcome.attempts,
+      failedAt: new Date().toISOString(),
+    });
+    this.subscription.logger.error({ subscriberId: this.subscriberId, eventId: event.eventId, err: outcome.error }, 'event moved to the dead letters');
+    return undefined;
+  }
+}
