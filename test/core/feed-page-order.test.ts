@@ -10,8 +10,9 @@ it('pages the feed in numeric (transaction, position) order across digit boundar
     await store.create({ entityType: 'Counter', entityId: 'c', events: Array.from({ length: 12 }, (_, i) => ({ eventType: 'Counted', eventData: { i } })) });
     const versions: number[] = [];
     let after: string | undefined;
-    for (;;) {
-      const page = await store.readFeed({ after, limit: 5 });
+    while (versions.length < 12) {
+      // A long poll: a commit joins the feed only once every older transaction of the cluster has ended.
+      const page = await store.readFeed({ after, limit: 5, waitMs: 10_000 });
       if (page.events.length === 0) break;
       versions.push(...page.events.map((e) => e.entityVersion));
       after = page.cursor;
