@@ -1,0 +1,46 @@
+/**
+ * npm run example:banking — a few accounts and transfers against a running server (EVENTUATE_URL,
+ * default http://localhost:8080), the saga and the balance projection running here.
+ */
+import pino from 'pino';
+import { HttpEventStore } from '../../client';
+import { exampleSource } from '../support/example-source';
+import { eventStoreUrl, runExample } from '../support/run-example';
+import { AccountBalanceView } from './account-balance-view';
+import { bankingSubscriptions } from './banking-subscriptions';
+import { accountsTable, Bank, transfersTable } from './banking-scenario';
+import { openViewDatabase } from './view-database';
+
+runExample(async () => {
+  const url = eventStoreUrl();
+  const server = { url, apiKey: process.env.EVENTUATE_API_KEY };
+  const bank = new Bank(new HttpEventStore(server));
+  const database = await openViewDatabase();
+  const events = await exampleSource(server, ['Account', 'MoneyTransfer']);
+  const view = new AccountBalanceView(database.pool);
+  const { manager } = bankingSubscriptions(events.source, bank, view, pino({ level: process.env.LOG_LEVEL || 'warn' }));
+  try {
+    await view.createTables();
+    await manager.start();
+    console.log(`event store: ${url}\nevents from: ${events.source.description}\nbalances in: ${database.description}\n`);
+
+    const [ann, bob, cem] = await Promise.all([bank.open('Ann', 100_00), bank.open('Bob', 50_00), bank.open('Cem', 20_00)]);
+    // Started all at once; the amounts make each outcome the same in any order.
+    const plan = [
+      { from: ann, to: bob, amount: 30_00 },
+      { from: bob, to: cem, amount: 45_50 },
+      { from: cem, to: ann, amount: 12_25 },
+      { from: cem, to: bob, amount: 500_00 },
+      { from: ann, to: cem, amount: 60_00 },
+    ];
+    const started = await Promise.all(plan.map(async (t) => ({ ...t, transferId: await bank.transfer(t.from, t.to, t.amount) })));
+    const outcomes = await bank.outcomes(started, 30_000);
+    await bank.projectionCaughtUp(view, [ann, bob, cem], 30_000);
+
+    console.log(`${transfersTable(outcomes)}\n\n${await accountsTable(view, [ann, bob, cem])}`);
+  } finally {
+    await manager.stop();
+    await events.close();
+    await database.close();
+  }
+});

@@ -1,0 +1,33 @@
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { startEmbeddedPostgres } from '../../event-store-server';
+
+export interface ViewDatabase {
+  pool: Pool;
+  /** Where the view lives, for people reading the output. */
+  description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The PostgreSQL of the balance projection: DATABASE_URL, or else an embedded cluster of the
+ * example's own (the server's embedded one listens on a port only the server knows).
+ */
+export async function openViewDatabase(): Promise<ViewDatabase> {
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const pool = new Pool({ connectionString: url, max: 10 });
+    return { pool, description: 'DATABASE_URL', close: () => pool.end() };
+  }
+  const dataDir = join(process.env.EVENTUATE_DATA_DIR || '.eventuate', 'examples');
+  const postgres = await startEmbeddedPostgres({ dataDir });
+  const pool = new Pool({ connectionString: postgres.connectionString, max: 10 });
+  return {
+    pool,
+    description: `embedded PostgreSQL in ${postgres.dataDir}`,
+    async close() {
+      await pool.end();
+      await postgres.stop();
+    },
+  };
+}

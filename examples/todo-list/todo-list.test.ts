@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { AggregateRepository, feedSource, HttpEventStore, memoryCursorStore, memoryDeadLetters, SubscriptionManager } from '../../client';
+import { buildApp } from '../../event-store-server';
+import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
+import { testDatabase, type TestDatabase } from '../../test/support/database';
+import { AddTodo, CompleteTodo, CreateTodoList, DeleteCompleted, DeleteTodo, TodoList, UpdateTodo } from './todo-list';
+import { viewReached } from './todo-scenario';
+import { TodoView } from './todo-view';
+import { TodoViewProjection } from './todo-view-projection';
+
+describe('todo example: the CQRS view follows the aggregate through the server feed', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  let app: FastifyInstance;
+  let manager: SubscriptionManager | undefined;
+
+  beforeAll(async () => {
+    db = testDatabase('todo');
+    store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema, poolSize: 5 });
+    app = buildApp({ store, closeStore: false, defaultMetrics: false });
+  });
+
+  afterAll(async () => {
+    await manager?.stop();
+    // An aborted long poll can leave a connection the server does not see as idle; do not wait for it.
+    app.server.closeAllConnections();
+    await app.close();
+    await store.close();
+    await db.drop();
+  });
+
+  it('shows every change of two lists, including the todos one DeleteCompleted removes with many events', async () => {
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const lists = new AggregateRepository(TodoList, new HttpEventStore({ url }));
+    const view = new TodoView();
+    const deadLetters = memoryDeadLetters();
+    manager = new SubscriptionManager({
+      source: feedSource({ url, cursorStore: memoryCursorStore(), deadLetters }),
+      subscribers: [new TodoViewProjection(view)],
+      logger: pino({ level: 'silent' }),
+    });
+    await manager.start();
+
+    const matchesAggregate = async (listId: string) => {
+      const { entity, entityVersion } = await lists.find(listId);
+      await viewReached(view, listId, entityVersion, 20_000);
+      const fromView = view.todosOf(listId).map(({ todoId, listName, title, completed }) => ({ todoId, listName, title, completed }));
+      const fromAggregate = Object.entries(entity.todos).map(([todoId, todo]) => ({ todoId, listName: entity.name, ...todo }));
+      expect(fromView).toEqual(fromAggregate);
+      return fromView;
+    };
+
+    const { entityId: home } = await lists.save(new CreateTodoList('home'));
+    const { entityId: work } = await lists.save(new CreateTodoList('work'));
+    const adds = ['milk', 'bread', 'eggs', 'coffee', 'tea'].map((title) => new AddTodo(title));
+    await Promise.all([
+      (async () => {
+        for (const add of adds) await lists.update(home, add);
+      })(),
+      lists.update(work, new AddTodo('report', 'w1')),
+    ]);
+    await lists.update(home, new UpdateTodo(adds[1].todoId, 'rye bread'));
+    for (const done of [adds[0], adds[2], adds[4]]) await lists.update(home, new CompleteTodo(done.todoId));
+    await lists.update(work, new CompleteTodo('w1'));
+    expect((await matchesAggregate(home)).filter((t) => t.completed).map((t) => t.title)).toEqual(['milk', 'eggs', 'tea']);
+
+    const bulk = await lists.update(home, new DeleteCompleted());
+    expect(bulk.eventIds).toHaveLength(3);
+    expect((await matchesAggregate(home)).map((t) => t.title)).toEqual(['rye bread', 'coffee']);
+    await lists.update(home, new DeleteTodo(adds[3].todoId));
+    expect((await matchesAggregate(home)).map((t) => t.title)).toEqual(['rye bread']);
+    // The other list is untouched by the bulk delete of the first.
+    expect(await matchesAggregate(work)).toEqual([{ todoId: 'w1', listName: 'work', title: 'report', completed: true }]);
+    expect(view.openTodos().map((t) => t.title)).toEqual(['rye bread']);
+    expect(deadLetters.letters).toEqual([]);
+  });
+});
