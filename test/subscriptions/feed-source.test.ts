@@ -1,0 +1,60 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import {
+  AggregateRepository,
+  EventHandlerContext,
+  EventHandlerMethod,
+  EventSubscriber,
+  InMemoryEventStore,
+  SubscriptionManager,
+  feedSource,
+  fileCursorStore,
+  fileDeadLetters,
+} from '../../client';
+import { eventually } from '../support/kafka-collector';
+import { Deposit, Deposited, OpenWallet, Wallet } from './wallet-domain';
+
+const quiet = pino({ level: 'silent' });
+
+@EventSubscriber('feedDeposits', { maxAttempts: 2, backoff: { baseMs: 1, maxMs: 2 } })
+class FeedDeposits {
+  readonly amounts: number[] = [];
+  @EventHandlerMethod(Deposited)
+  deposited(ctx: EventHandlerContext<Deposited>) {
+    if (ctx.event.amount < 0) throw new Error(`negative deposit ${ctx.event.amount}`);
+    this.amounts.push(ctx.event.amount);
+  }
+}
+
+describe('feedSource without Kafka', () => {
+  it('resumes from its durable cursor file after a restart and puts poison events in its dead-letter file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventuate-feed-'));
+    const store = new InMemoryEventStore();
+    const wallets = new AggregateRepository(Wallet, store);
+    const source = () => feedSource({ store, cursorStore: fileCursorStore({ dir }), deadLetters: fileDeadLetters({ dir }), waitMs: 200 });
+
+    await wallets.save(new OpenWallet('eve'), { entityId: 'w' });
+    for (const amount of [1, -1, 2]) await wallets.update('w', new Deposit(amount));
+    const first = new FeedDeposits();
+    const running = new SubscriptionManager({ source: source(), subscribers: [first], logger: quiet });
+    await running.start();
+    await eventually(() => first.amounts.length === 2, 'the first deposits');
+    await running.stop();
+    expect(first.amounts).toEqual([1, 2]);
+    expect(readFileSync(join(dir, 'feedDeposits.cursor'), 'utf8').trim()).not.toBe('');
+    const letters = readFileSync(join(dir, 'feedDeposits.dead-letters.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(letters).toEqual([expect.objectContaining({ subscriberId: 'feedDeposits', error: 'negative deposit -1', attempts: 2 })]);
+    expect(letters[0].event).toMatchObject({ entityId: 'w', entityVersion: 3, eventType: 'Deposited', eventData: { amount: -1 } });
+
+    await wallets.update('w', new Deposit(3));
+    const second = new FeedDeposits();
+    const restarted = new SubscriptionManager({ source: source(), subscribers: [second], logger: quiet });
+    await restarted.start();
+    await eventually(() => second.amounts.length === 1, 'the deposit made while it was stopped');
+    await new Promise((r) => setTimeout(r, 300));
+    await restarted.stop();
+    expect(second.amounts).toEqual([3]);
+  });
+});
