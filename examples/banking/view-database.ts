@@ -22,11 +22,16 @@ export async function openViewDatabase(): Promise<ViewDatabase> {
   const dataDir = join(process.env.EVENTUATE_DATA_DIR || '.eventuate', 'examples');
   const postgres = await startEmbeddedPostgres({ dataDir });
   const pool = new Pool({ connectionString: postgres.connectionString, max: 10 });
+  let stopping = false;
+  // pool.end() resolves before its connections have closed, and PostgreSQL's shutdown then sends
+  // them an error that would crash the process; a failing query still rejects on its own.
+  pool.on('connect', (client) => client.on('error', (error) => stopping || console.error(`view database: ${error.message}`)));
   return {
     pool,
     description: `embedded PostgreSQL in ${postgres.dataDir}`,
     async close() {
       await pool.end();
+      stopping = true;
       await postgres.stop();
     },
   };
