@@ -8,7 +8,7 @@ const packageJson = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8
 
 describe('README', () => {
   it('shows code copied from the compiled, tested examples (refresh: node -r ts-node/register/transpile-only test/docs/update-readme.ts)', () => {
-    expect(snippetNames(README).length).toBeGreaterThanOrEqual(2);
+    expect(snippetNames(README).length).toBeGreaterThanOrEqual(4);
     expect(README).toBe(renderSnippets(ROOT, README));
   });
 
