@@ -5,7 +5,7 @@ import type { EventToAppend, LoadedEntity, SnapshotToSave } from '../src/model';
 import { applyNewEvents, applyStoredEvents, processCommand, restoreSnapshot, snapshotOf } from './aggregate-runtime';
 import { buildEventMetadata, type EventMetadataOptions } from './event-metadata';
 import { aggregateModelOf, type AggregateClass, type AggregateModel } from './metadata/aggregate-registry';
-import { jitteredBackoffMs, sleep } from './retry-backoff';
+import { jitteredBackoffMs, sleep } from '../src/backoff';
 import { serializeEvent } from './serialization';
 import { shouldTakeSnapshot, type SnapshotStrategy } from './snapshot-strategy';
 

@@ -20,7 +20,7 @@ import type {
 } from '../src/model';
 import { checkEntityId, checkEntityType } from '../src/validation';
 import { errorFromProblem, ProblemBody } from './problem-errors';
-import { jitteredBackoffMs, sleep } from './retry-backoff';
+import { jitteredBackoffMs, sleep } from '../src/backoff';
 
 export interface HttpEventStoreOptions {
   /** The server's base URL, e.g. http://localhost:8080 */

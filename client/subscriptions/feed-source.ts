@@ -1,6 +1,6 @@
 import type { FeedOptions, FeedPage, StoredEvent } from '../../src/model';
 import { HttpEventStore } from '../http-event-store';
-import { jitteredBackoffMs, sleep } from '../retry-backoff';
+import { jitteredBackoffMs, sleep } from '../../src/backoff';
 import { CompletionTracker } from './completion-tracker';
 import { fileCursorStore, type CursorStore } from './cursor-store';
 import { fileDeadLetters, type DeadLetterSink } from './dead-letters';

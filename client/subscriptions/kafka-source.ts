@@ -1,7 +1,7 @@
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
 import type { StoredEvent } from '../../src/model';
 import { fromPublishedEvent, topicFor } from '../../src/published-event';
-import { jitteredBackoffMs, sleep } from '../retry-backoff';
+import { jitteredBackoffMs, sleep } from '../../src/backoff';
 import { CompletionTracker } from './completion-tracker';
 import { SubscriberHaltedError, type EventSource, type RunningSubscription, type Subscription } from './event-source';
 import { KeyedSerialQueue } from './keyed-serial-queue';

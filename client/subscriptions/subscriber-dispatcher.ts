@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../../src/model';
 import { EventDeserializationError } from '../event-deserialization-error';
-import { jitteredBackoffMs } from '../retry-backoff';
+import { jitteredBackoffMs, sleep } from '../../src/backoff';
 import { deserializeStoredEvent } from '../serialization';
 import { EventHandlerContext } from './event-handler-context';
 import type { SubscriberModel } from './event-subscriber';
@@ -45,20 +45,7 @@ export class SubscriberDispatcher {
         );
         if (final) return { kind: 'failed', error, attempts: attempt };
       }
-      await sleepUnlessAborted(jitteredBackoffMs(attempt, backoff), signal);
+      await sleep(jitteredBackoffMs(attempt, backoff), signal);
     }
   }
-}
-
-function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

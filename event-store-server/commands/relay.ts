@@ -3,6 +3,7 @@ import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { ConfigError, loadConfig } from '../config';
 import { startRelay } from '../relay';
 import type { Command } from './command';
+import { untilSignal } from '../cli-support/signals';
 
 export const command: Command = {
   description: 'run only the event relay (database feed -> Kafka); needs DATABASE_URL and KAFKA_BROKERS',
@@ -34,13 +35,3 @@ export const command: Command = {
     return 0;
   },
 };
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop).off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop).on('SIGTERM', stop);
-  });
-}

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config';
 import { startServer } from '../start-server';
 import type { Command } from './command';
+import { untilSignal } from '../cli-support/signals';
 
 export const command: Command = {
   description: 'run the event store server (embedded PostgreSQL unless DATABASE_URL is set)',
@@ -22,13 +23,3 @@ export const command: Command = {
     return 0;
   },
 };
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop).off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop).on('SIGTERM', stop);
-  });
-}

@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { FeedOptions, FeedPage, StoredEvent } from '../../src/model';
-import { abortableSleep, backoffMs } from './abortable-sleep';
+import { jitteredBackoffMs, sleep } from '../../src/backoff';
 import { LeaderLock } from './leader-lock';
 import { measureLag, type RelayLag } from './relay-lag';
 import { RelayCursors } from './relay-cursors';
@@ -124,8 +124,7 @@ export class EventRelay {
         this.state.leader = false;
         await this.lock.release();
       }
-      const { baseMs, maxMs } = this.options.retry;
-      await abortableSleep(backoffMs(failures, baseMs, maxMs), this.stopping.signal);
+      await sleep(jitteredBackoffMs(failures, this.options.retry), this.stopping.signal);
     }
   }
 
@@ -166,7 +165,6 @@ export class EventRelay {
 
   /** Runs `attempt` until it succeeds (true; the relay is then ready) or `signal` aborts (false). */
   private async retryUntilDone(attempt: () => Promise<void>, signal: AbortSignal, failure: string): Promise<boolean> {
-    const { baseMs, maxMs } = this.options.retry;
     for (let n = 1; ; n++) {
       try {
         await attempt();
@@ -176,7 +174,7 @@ export class EventRelay {
       } catch (err) {
         this.fail(err, `${failure} (attempt ${n}); retrying`);
       }
-      await abortableSleep(backoffMs(n, baseMs, maxMs), signal);
+      await sleep(jitteredBackoffMs(n, this.options.retry), signal);
       if (signal.aborted) return false;
     }
   }

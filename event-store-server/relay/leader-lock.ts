@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import type { Logger } from 'pino';
-import { abortableSleep } from './abortable-sleep';
+import { sleep } from '../../src/backoff';
 
 /**
  * Leadership among relays sharing a database: a session-level advisory lock held on a connection
@@ -39,7 +39,7 @@ export class LeaderLock {
         this.logger.warn({ err }, 'relay leader election: database unreachable');
         await this.release();
       }
-      await abortableSleep(this.pollMs, signal);
+      await sleep(this.pollMs, signal);
     }
     return undefined;
   }
