@@ -23,9 +23,9 @@ export async function openViewDatabase(): Promise<ViewDatabase> {
   const postgres = await startEmbeddedPostgres({ dataDir });
   const pool = new Pool({ connectionString: postgres.connectionString, max: 10 });
   let stopping = false;
-  // pool.end() resolves before its connections have closed, and PostgreSQL's shutdown then sends
-  // them an error that would crash the process; a failing query still rejects on its own.
-  pool.on('connect', (client) => client.on('error', (error) => stopping || console.error(`view database: ${error.message}`)));
+  // pool.end() resolves before its idle connections have closed; PostgreSQL's shutdown then sends
+  // them an error, which the pool re-emits and which, unheard, would crash the process.
+  pool.on('error', (error) => stopping || console.error(`view database: ${error.message}`));
   return {
     pool,
     description: `embedded PostgreSQL in ${postgres.dataDir}`,
