@@ -94,7 +94,7 @@ class FeedSubscription implements RunningSubscription {
         if (signal.aborted) return;
         failures++;
         this.subscription.logger.warn({ err, subscriberId: this.subscriberId, attempt: failures }, 'cannot read the event feed; retrying');
-        await sleep(jitteredBackoffMs(failures, { baseMs: 200, maxMs: 10_000 }));
+        await sleep(jitteredBackoffMs(failures, { baseMs: 200, maxMs: 10_000 }), signal);
         continue;
       }
       const { reached, halted } = await this.handlePage(page);

@@ -174,7 +174,7 @@ class KafkaSubscription implements RunningSubscription {
       } catch (err) {
         this.producerConnected = false;
         this.subscription.logger.warn({ err, dlq }, 'cannot write to the dead-letter topic; retrying');
-        await sleep(jitteredBackoffMs(attempt, { baseMs: 100, maxMs: 5000 }));
+        await sleep(jitteredBackoffMs(attempt, { baseMs: 100, maxMs: 5000 }), this.stopping.signal);
       }
     }
     return false;
