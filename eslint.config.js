@@ -14,6 +14,40 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-unsafe-function-type': 'off',
     },
   },
+  // Dependencies point one way (shared/DESIGN.md): src/ is the core and imports no framework and no
+  // other layer; the server and the client build on src/ alone; only cli/ may import all three.
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          { name: 'fastify', message: 'src/ is the core shared by server and client: no Fastify here' },
+          { name: 'kafkajs', message: 'src/ is the core shared by server and client: no kafkajs here' },
+        ],
+        patterns: [
+          { group: ['@fastify/*'], message: 'src/ is the core shared by server and client: no Fastify here' },
+          { group: ['**/client', '**/client/**', '**/event-store-server', '**/event-store-server/**', '**/cli', '**/cli/**'], message: 'src/ imports no other layer' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['event-store-server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/client', '**/client/**', '**/cli', '**/cli/**'], message: 'the server builds on src/ only; the CLI and the client are its clients' }],
+      }],
+    },
+  },
+  {
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'fastify', message: 'the client runs in users\' services: no Fastify here' }],
+        patterns: [{ group: ['**/event-store-server', '**/event-store-server/**', '**/cli', '**/cli/**'], message: 'the client builds on src/ only' }],
+      }],
+    },
+  },
   // The config files themselves are CommonJS.
   { files: ['*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 import { Aggregate, AggregateRepository, Apply, DomainEvent, InMemoryEventStore, Process, serializeEvent, type StoredEvent } from '../client';
 import { applyNewEvents, applyStoredEvents } from '../client/aggregate-runtime';
-import { aggregateModelOf } from '../client/metadata/aggregate-registry';
+import { aggregateModelOf } from '../client/decorators/aggregate-registry';
 
 const EVENT_COUNT = 100_000;
 

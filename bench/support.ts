@@ -28,7 +28,7 @@ export interface BenchServer {
 /** The server in a process of its own, so the load generator does not share its event loop. */
 export function startServerProcess(env: Record<string, string>): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ') ?? []), '-r', 'ts-node/register/transpile-only', 'event-store-server/cli.ts', 'start'], {
+    const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ') ?? []), '-r', 'ts-node/register/transpile-only', 'cli/cli.ts', 'start'], {
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

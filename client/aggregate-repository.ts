@@ -4,7 +4,7 @@ import type { EventStore } from '../src/event-store';
 import type { EventToAppend, LoadedEntity, SnapshotToSave } from '../src/model';
 import { applyNewEvents, applyStoredEvents, processCommand, restoreSnapshot, snapshotOf } from './aggregate-runtime';
 import { buildEventMetadata, type EventMetadataOptions } from './event-metadata';
-import { aggregateModelOf, type AggregateClass, type AggregateModel } from './metadata/aggregate-registry';
+import { aggregateModelOf, type AggregateClass, type AggregateModel } from './decorators/aggregate-registry';
 import { jitteredBackoffMs, sleep } from '../src/backoff';
 import { serializeEvent } from './serialization';
 import { shouldTakeSnapshot, type SnapshotStrategy } from './snapshot-strategy';

@@ -1,16 +1,14 @@
 /** eventuate-local-ts client: decorated aggregates, serialization, the repository and the stores. */
 import 'reflect-metadata';
 
-export { Aggregate } from './decorators/aggregate';
-export { Apply } from './decorators/apply';
+export { Aggregate, Apply, Process } from './decorators/aggregate';
 export { DomainEvent } from './decorators/domain-event';
-export { Process } from './decorators/process';
 export { Type } from 'class-transformer';
 
-export type { AggregateClass, AggregateOptions } from './metadata/aggregate-registry';
-export { aggregateClassFor } from './metadata/aggregate-registry';
-export type { DomainEventOptions, EventClass, EventTypeInfo, Upcaster } from './metadata/event-registry';
-export { eventClassFor, eventTypeInfoFor, eventTypeOf } from './metadata/event-registry';
+export type { AggregateClass, AggregateOptions } from './decorators/aggregate-registry';
+export { aggregateClassFor } from './decorators/aggregate-registry';
+export type { DomainEventOptions, EventClass, EventTypeInfo, Upcaster } from './decorators/event-registry';
+export { eventClassFor, eventTypeInfoFor, eventTypeOf } from './decorators/event-registry';
 export type { SerializedEvent } from './serialization';
 export { deserializeEvent, deserializeStoredEvent, fromJsonObject, serializeEvent, toJsonObject } from './serialization';
 export { upcastEventData } from './upcasting';

@@ -2,7 +2,7 @@ import { instanceToPlain, plainToInstance } from 'class-transformer';
 import type { JsonObject, StoredEvent } from '../src/model';
 import { EventDeserializationError } from './event-deserialization-error';
 import { schemaVersionOf } from './event-metadata';
-import { eventTypeInfoFor, eventTypeInfoOf } from './metadata/event-registry';
+import { eventTypeInfoFor, eventTypeInfoOf } from './decorators/event-registry';
 import { RegistrationError, describeClass } from './registration-error';
 import { upcastWith } from './upcasting';
 

@@ -2,7 +2,7 @@ import { AssertionError } from 'node:assert';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import type { StoredEvent } from '../src/model';
 import { applyNewEvents, applyStoredEvents, processCommand } from './aggregate-runtime';
-import { aggregateModelOf, type AggregateClass, type AggregateModel } from './metadata/aggregate-registry';
+import { aggregateModelOf, type AggregateClass, type AggregateModel } from './decorators/aggregate-registry';
 import { RegistrationError, describeClass } from './registration-error';
 import { roundTripDifference } from './round-trip-check';
 import { deserializeEvent, serializeEvent, toJsonObject } from './serialization';

@@ -1,5 +1,5 @@
 import { EventDeserializationError } from './event-deserialization-error';
-import { eventTypeInfoFor, type EventTypeInfo } from './metadata/event-registry';
+import { eventTypeInfoFor, type EventTypeInfo } from './decorators/event-registry';
 
 /**
  * Brings stored JSON of `typeName`, written under `storedSchemaVersion`, to the shape of the

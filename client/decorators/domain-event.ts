@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { registerEventType, type DomainEventOptions } from '../metadata/event-registry';
+import { registerEventType, type DomainEventOptions } from './event-registry';
 
 /**
  * Marks an event class and fixes its stored type name, so the name never depends on a class

@@ -1,6 +1,6 @@
 /** Subscribers: projections and sagas fed from Kafka or from the event store's feed, at least once, in order per entity. */
-export { EventSubscriber, EventHandlerMethod } from './event-subscriber';
-export type { EventSubscriberOptions, FailurePolicy } from './event-subscriber';
+export { EventSubscriber, EventHandlerMethod } from '../decorators/event-subscriber';
+export type { EventSubscriberOptions, FailurePolicy } from '../decorators/event-subscriber';
 export { EventHandlerContext } from './event-handler-context';
 export type { HandlerWriteResult } from './event-handler-context';
 export { SubscriptionManager } from './subscription-manager';

@@ -4,7 +4,7 @@ import { EventDeserializationError } from '../event-deserialization-error';
 import { jitteredBackoffMs, sleep } from '../../src/backoff';
 import { deserializeStoredEvent } from '../serialization';
 import { EventHandlerContext } from './event-handler-context';
-import type { SubscriberModel } from './event-subscriber';
+import type { SubscriberModel } from '../decorators/event-subscriber';
 
 export type DispatchOutcome =
   | { kind: 'handled' }

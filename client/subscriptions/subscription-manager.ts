@@ -1,8 +1,8 @@
 import pino, { type Logger } from 'pino';
-import { entityTypesApplying } from '../metadata/aggregate-registry';
+import { entityTypesApplying } from '../decorators/aggregate-registry';
 import { RegistrationError } from '../registration-error';
 import type { EventSource, RunningSubscription } from './event-source';
-import { subscriberModelOf, type SubscriberModel } from './event-subscriber';
+import { subscriberModelOf, type SubscriberModel } from '../decorators/event-subscriber';
 import { SubscriberDispatcher } from './subscriber-dispatcher';
 
 export interface SubscriptionManagerOptions {

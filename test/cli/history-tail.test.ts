@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { serverFixture, type ServerFixture } from '../server/server-fixture';
 
 const REPO_ROOT = resolve(__dirname, '../..');
-const CLI = ['-r', 'ts-node/register/transpile-only', 'event-store-server/cli.ts'];
+const CLI = ['-r', 'ts-node/register/transpile-only', 'cli/cli.ts'];
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -95,7 +95,7 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('EXPOSE 8080');
     expect(runtime.find((line) => line.startsWith('HEALTHCHECK'))).toContain('/health');
     const cmd = runtime.find((line) => line.startsWith('CMD ['));
-    expect(JSON.parse(cmd!.slice(4))).toEqual(['node', 'dist/event-store-server/cli.js', 'start']);
+    expect(JSON.parse(cmd!.slice(4))).toEqual(['node', 'dist/cli/cli.js', 'start']);
   });
 
   it('copies only paths that exist and that .dockerignore lets through', () => {

@@ -13,7 +13,7 @@ export interface RelayProcess {
 
 /** `eventuate-local relay` as its own process, run from the TypeScript sources. */
 export function spawnRelay(env: Record<string, string>): RelayProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'event-store-server/cli.ts', 'relay'], {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'cli/cli.ts', 'relay'], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: process.env.RELAY_LOG_LEVEL ?? "warn", KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -6,7 +6,7 @@ import { testDatabase, TestDatabase, uniqueName } from '../support/database';
 import { spawnTs } from './child-process';
 import { event, httpCall } from './server-fixture';
 
-const CLI = join(__dirname, '../../event-store-server/cli.ts');
+const CLI = join(__dirname, '../../cli/cli.ts');
 
 /** The environment of a child CLI: only what the test sets, so the developer's own settings do not leak in. */
 function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {

@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
-import { ConfigError, loadConfig } from '../config';
-import { startRelay } from '../relay';
+import { ConfigError, loadConfig } from '../../event-store-server/config';
+import { startRelay } from '../../event-store-server/relay';
 import type { Command } from './command';
-import { untilSignal } from '../cli-support/signals';
+import { untilSignal } from '../support/signals';
 
 export const command: Command = {
   description: 'run only the event relay (database feed -> Kafka); needs DATABASE_URL and KAFKA_BROKERS',

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { eventTypeOf, type EventClass } from '../metadata/event-registry';
+import { eventTypeOf, type EventClass } from './event-registry';
 import { RegistrationError, describeClass } from '../registration-error';
 
 /** What happens to an event whose handler still fails after the last attempt. */

@@ -1,6 +1,6 @@
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
-import { loadConfig } from '../config';
-import { openDatabase } from '../start-server';
+import { loadConfig } from '../../event-store-server/config';
+import { openDatabase } from '../../event-store-server/start-server';
 import type { Command } from './command';
 
 export const command: Command = {

@@ -1,6 +1,6 @@
 import type { FeedPage } from '../../src/model';
-import { formatEventJson, formatEventLine } from '../cli-support/event-format';
-import { parseCommandArgs, reportingErrors, serverOptions, serverStore, UsageError } from '../cli-support/client-args';
+import { formatEventJson, formatEventLine } from '../support/event-format';
+import { parseCommandArgs, reportingErrors, serverOptions, serverStore, UsageError } from '../support/client-args';
 import type { Command } from './command';
 
 const USAGE = `usage: eventuate-local tail [entityType[,entityType...]] [--url ${serverOptions.url.default}] [--api-key KEY] [--json]

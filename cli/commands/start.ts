@@ -1,7 +1,7 @@
-import { loadConfig } from '../config';
-import { startServer } from '../start-server';
+import { loadConfig } from '../../event-store-server/config';
+import { startServer } from '../../event-store-server/start-server';
 import type { Command } from './command';
-import { untilSignal } from '../cli-support/signals';
+import { untilSignal } from '../support/signals';
 
 export const command: Command = {
   description: 'run the event store server (embedded PostgreSQL unless DATABASE_URL is set)',

@@ -1,5 +1,5 @@
-import { formatEventJson, formatEventLine } from '../cli-support/event-format';
-import { parseCommandArgs, reportingErrors, serverOptions, serverStore, UsageError } from '../cli-support/client-args';
+import { formatEventJson, formatEventLine } from '../support/event-format';
+import { parseCommandArgs, reportingErrors, serverOptions, serverStore, UsageError } from '../support/client-args';
 import type { Command } from './command';
 
 const USAGE = `usage: eventuate-local history <entityType> <entityId> [--url ${serverOptions.url.default}] [--api-key KEY] [--json]

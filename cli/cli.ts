@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_VARIABLES, ConfigError } from './config';
+import { CONFIG_VARIABLES, ConfigError } from '../event-store-server/config';
 import type { Command } from './commands/command';
 
 const COMMANDS_DIR = join(__dirname, 'commands');
