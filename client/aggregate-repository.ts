@@ -6,7 +6,7 @@ import { applyNewEvents, applyStoredEvents, processCommand, restoreSnapshot, sna
 import { buildEventMetadata, type EventMetadataOptions } from './event-metadata';
 import { aggregateModelOf, type AggregateClass, type AggregateModel } from './decorators/aggregate-registry';
 import { jitteredBackoffMs, sleep } from '../src/backoff';
-import { serializeEvent } from './serialization';
+import { requireRoundTrip, serializeEvent } from './serialization';
 import { shouldTakeSnapshot, type SnapshotStrategy } from './snapshot-strategy';
 
 export interface AggregateRepositoryOptions<A> {
@@ -173,10 +173,15 @@ export class AggregateRepository<A> {
     }
   }
 
-  /** Fresh event ids per attempt: a store-level retry of this attempt reuses them and stays idempotent. */
+  /**
+   * Fresh event ids per attempt: a store-level retry of this attempt reuses them and stays idempotent.
+   * Each event must read back exactly as it was decided before anything is written.
+   */
   private toAppend(events: readonly object[], options: EventMetadataOptions): EventToAppend[] {
     return events.map((event) => {
-      const { eventType, eventData, schemaVersion } = serializeEvent(event);
+      const serialized = serializeEvent(event);
+      requireRoundTrip(event, serialized);
+      const { eventType, eventData, schemaVersion } = serialized;
       return { eventId: randomUUID(), eventType, eventData, metadata: buildEventMetadata(schemaVersion, options) };
     });
   }

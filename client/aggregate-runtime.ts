@@ -1,13 +1,10 @@
-import { plainToInstance } from 'class-transformer';
 import type { SnapshotToSave, StoredEvent, StoredSnapshot } from '../src/model';
-import { EventDeserializationError } from './event-deserialization-error';
-import { schemaVersionOf } from './event-metadata';
+import { EventReplayError } from './event-deserialization-error';
 import type { AggregateModel } from './decorators/aggregate-registry';
 import { eventTypeInfoFor, eventTypeInfoOf } from './decorators/event-registry';
 import { RegistrationError, describeClass } from './registration-error';
 import { roundTripDifference } from './round-trip-check';
-import { fromJsonObject, toJsonObject } from './serialization';
-import { upcastWith } from './upcasting';
+import { deserializeStoredEvent, fromJsonObject, toJsonObject } from './serialization';
 
 /** Runs the command's @Process method on `entity`; the new events, in order (not yet applied). */
 export function processCommand<A>(model: AggregateModel<A>, entity: A, command: object): object[] {
@@ -35,29 +32,56 @@ export function processCommand<A>(model: AggregateModel<A>, entity: A, command: 
             : `an instance of ${describeClass(event.constructor)}`;
       throw new RegistrationError(`${where} returned ${what}, which is not an event: event classes need @DomainEvent`);
     }
+    const { typeName } = eventTypeInfoOf(event.constructor)!;
+    if (!model.applyHandlers.has(typeName) && !model.ignoredEventTypes.has(typeName)) {
+      const aggregateName = describeClass(model.aggregateClass);
+      throw new RegistrationError(
+        `${where} returned event ${describeClass(event.constructor)} ('${typeName}'), which ${aggregateName} has no @Apply method for: ` +
+          `add one (an empty one if the event changes no state), or list '${typeName}' in @Aggregate('${model.entityType}', { ignoredEventTypes })`,
+      );
+    }
   }
   return events;
 }
 
-/** Applies events the aggregate just produced (class instances). */
+/** Applies events the aggregate just produced (class instances; processCommand checked each has an @Apply or is ignored). */
 export function applyNewEvents<A>(model: AggregateModel<A>, entity: A, events: readonly object[]): void {
   for (const event of events) {
-    const handler = model.applyHandlers.get(eventTypeInfoOf(event.constructor)!.typeName);
-    // An event without an @Apply method leaves the state as it is.
-    handler?.call(entity, event);
+    model.applyHandlers.get(eventTypeInfoOf(event.constructor)!.typeName)?.call(entity, event);
   }
 }
 
-/** Applies stored events: only the types the aggregate handles are deserialized (upcast first). */
+/**
+ * Applies stored events (upcast and deserialized first). A type the aggregate neither @Applies
+ * nor declares in ignoredEventTypes stops the replay: skipping it would rebuild a state the
+ * history does not say, and nobody could tell.
+ */
 export function applyStoredEvents<A>(model: AggregateModel<A>, entity: A, events: readonly StoredEvent[]): void {
   for (const stored of events) {
+    if (model.ignoredEventTypes.has(stored.eventType)) continue;
     const handler = model.applyHandlers.get(stored.eventType);
-    if (!handler) continue;
-    const info = eventTypeInfoFor(stored.eventType);
-    if (!info) throw new EventDeserializationError(stored.eventType, `no class is registered with @DomainEvent('${stored.eventType}')`);
-    const data = upcastWith(info, stored.eventData, schemaVersionOf(stored.metadata));
-    handler.call(entity, plainToInstance(info.eventClass, data));
+    if (!handler) throw replayError(model, stored, unappliedReason(model, stored.eventType));
+    let event: object;
+    try {
+      event = deserializeStoredEvent(stored);
+    } catch (error) {
+      throw replayError(model, stored, error instanceof Error ? error.message : String(error));
+    }
+    handler.call(entity, event);
   }
+}
+
+function unappliedReason(model: AggregateModel, eventType: string): string {
+  const aggregateName = describeClass(model.aggregateClass);
+  const ignore = `list it in @Aggregate('${model.entityType}', { ignoredEventTypes: ['${eventType}'] }) if ${aggregateName} means to pass over it`;
+  return eventTypeInfoFor(eventType) === undefined
+    ? `stored event type '${eventType}' has no @DomainEvent class in this process (renamed or removed?): ` +
+        `declare @DomainEvent('${eventType}') on its class with an @Apply in ${aggregateName}, or ${ignore}`
+    : `${aggregateName} has no @Apply method for event type '${eventType}': add one, or ${ignore}`;
+}
+
+function replayError(model: AggregateModel, stored: StoredEvent, reason: string): EventReplayError {
+  return new EventReplayError(model.entityType, stored.entityId, stored.entityVersion, stored.eventType, reason);
 }
 
 /**

@@ -27,7 +27,7 @@ export type {
 } from './aggregate-repository';
 
 export { RegistrationError } from './registration-error';
-export { EventDeserializationError } from './event-deserialization-error';
+export { EventDeserializationError, EventReplayError } from './event-deserialization-error';
 export {
   DuplicateTriggeringEventError,
   EntityAlreadyExistsError,

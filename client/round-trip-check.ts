@@ -30,8 +30,20 @@ export function roundTripDifference(original: unknown, restored: unknown, path =
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value instanceof Date) return `the Date ${Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()}`;
+  if (typeof value === 'number') return `the number ${Object.is(value, -0) ? '-0' : String(value)}`;
   if (typeof value !== 'object') return `the ${typeof value} ${JSON.stringify(value) ?? String(value)}`;
   if (Array.isArray(value)) return 'an array';
   const cls = Object.getPrototypeOf(value)?.constructor;
   return cls === Object || !cls ? 'a plain object' : `a ${describeClass(cls)}`;
+}
+
+/** Where `value` holds a Date that is not a valid time (JSON that was no date, read into a Date field), if anywhere. */
+export function invalidDatePath(value: unknown, path = ''): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? path || '(the object itself)' : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    const found = invalidDatePath(member, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

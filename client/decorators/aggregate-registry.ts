@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { entityTypeRegex } from '../../src/names';
+import { entityTypeRegex, eventTypeRegex } from '../../src/names';
 import { RegistrationError, describeClass } from '../registration-error';
 import { checkSnapshotStrategy, type SnapshotStrategy } from '../snapshot-strategy';
 import { eventTypeInfoOf, type EventClass } from './event-registry';
@@ -12,6 +12,13 @@ export interface AggregateOptions<A = any> {
    * ignored and the entity is rebuilt from its events. Default 1.
    */
   snapshotVersion?: number;
+  /**
+   * Stored event types this aggregate knows it has no @Apply for and means to pass over in
+   * replays (and may emit without applying). Any other type without an @Apply is an error, so a
+   * renamed or forgotten event never replays silently into a wrong state (Eventuate's
+   * MissingApplyEventMethodStrategy, opt-in per type).
+   */
+  ignoredEventTypes?: string[];
 }
 
 export type AggregateClass<A = any> = new () => A;
@@ -36,6 +43,8 @@ export interface AggregateModel<A = any> {
   applyHandlers: Map<string, Handler>;
   /** Command class → its @Process method. */
   processHandlers: Map<Function, ProcessHandler>;
+  /** Event types replays pass over on purpose (AggregateOptions.ignoredEventTypes). */
+  ignoredEventTypes: ReadonlySet<string>;
 }
 
 interface MethodDeclaration {
@@ -136,6 +145,12 @@ export function registerAggregate<A>(aggregateClass: AggregateClass<A>, entityTy
     throw new RegistrationError(`${where}: snapshotVersion must be an integer ≥ 1, not ${snapshotVersion}`);
   }
 
+  const ignoredEventTypes = new Set(options.ignoredEventTypes ?? []);
+  for (const typeName of ignoredEventTypes) {
+    if (typeof typeName !== 'string' || !eventTypeRegex.test(typeName)) {
+      throw new RegistrationError(`${where}: ignoredEventTypes holds ${JSON.stringify(typeName)}, which is not an event type name (${eventTypeRegex.source})`);
+    }
+  }
   const applyHandlers = new Map<string, Handler>();
   const applyMethodByType = new Map<string, string>();
   const processHandlers = new Map<Function, ProcessHandler>();
@@ -180,6 +195,12 @@ export function registerAggregate<A>(aggregateClass: AggregateClass<A>, entityTy
     for (const declaration of [...applies, ...processes]) seenMethods.add(declaration.methodName);
   }
 
+  for (const typeName of ignoredEventTypes) {
+    if (applyHandlers.has(typeName)) {
+      throw new RegistrationError(`${where}: ignoredEventTypes lists '${typeName}', which ${className}.${applyMethodByType.get(typeName)} @Applies`);
+    }
+  }
+
   classesByEntityType.set(entityType, aggregateClass);
   modelsByClass.set(aggregateClass, {
     aggregateClass,
@@ -188,6 +209,7 @@ export function registerAggregate<A>(aggregateClass: AggregateClass<A>, entityTy
     snapshotType: snapshotVersion === 1 ? entityType : `${entityType}.v${snapshotVersion}`,
     applyHandlers,
     processHandlers,
+    ignoredEventTypes,
   });
 }
 

@@ -1,4 +1,5 @@
 import { eventTypeRegex } from '../../src/names';
+import type { FieldTypes } from '../field-types';
 import { RegistrationError, describeClass } from '../registration-error';
 
 /** Turns the JSON of one schema version into the JSON of the next. */
@@ -12,6 +13,12 @@ export interface DomainEventOptions {
    * Required for each version below `schemaVersion`, checked at decoration.
    */
   upcasters?: Record<number, Upcaster>;
+  /**
+   * Classes to rebuild fields as, where TypeScript's metadata cannot tell them: the element class
+   * of an array (`{ lines: () => OrderLine }`), or a field declared outside the constructor.
+   * Constructor parameter properties typed as a Date or a class need nothing here.
+   */
+  types?: FieldTypes;
 }
 
 export interface EventTypeInfo {
@@ -20,6 +27,7 @@ export interface EventTypeInfo {
   schemaVersion: number;
   /** Index v holds the upcaster from version v to v + 1. */
   upcasters: readonly (Upcaster | undefined)[];
+  types: FieldTypes;
 }
 
 export type EventClass<E = any> = new (...args: any[]) => E;
@@ -63,9 +71,20 @@ export function registerEventType(eventClass: EventClass, typeName: string, opti
       );
     }
   }
-  const info: EventTypeInfo = { typeName, eventClass, schemaVersion, upcasters };
+  const types = options.types ?? {};
+  for (const [field, type] of Object.entries(types)) {
+    if (typeof type !== 'function') {
+      throw new RegistrationError(`${where}: types.${field} must be a function returning the class, e.g. { ${field}: () => ${field[0]!.toUpperCase()}${field.slice(1)} }`);
+    }
+  }
+  const info: EventTypeInfo = { typeName, eventClass, schemaVersion, upcasters, types };
   byClass.set(eventClass, info);
   byTypeName.set(typeName, info);
+}
+
+/** Every registered event class, in registration order. */
+export function registeredEventTypes(): EventTypeInfo[] {
+  return [...byClass.values()];
 }
 
 /** The registration of an event class, or undefined when it has no @DomainEvent. */

@@ -3,9 +3,13 @@ export function buildQueries(s: string) {
   const eventColumns = `event_id::text AS event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata,
     triggering_event, created_at`;
   const newEvents = `jsonb_array_elements($5::jsonb) WITH ORDINALITY AS batch(e, ord)`;
+  // created_at is the time of the write (not of its transaction's start, so one entity's versions
+  // and times never disagree), in milliseconds: the precision every reader gets back, so that
+  // `asOf` = an event's own createdAt selects that event.
   const insertEvents = (from: string, firstVersionMinusOne: string) => `
-    INSERT INTO ${s}.events (event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata, triggering_event)
-    SELECT (e->>'eventId')::uuid, $1, $2, ${firstVersionMinusOne} + ord::int, e->>'eventType', e->'eventData', e->'metadata', $6
+    INSERT INTO ${s}.events (event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata, triggering_event, created_at)
+    SELECT (e->>'eventId')::uuid, $1, $2, ${firstVersionMinusOne} + ord::int, e->>'eventType', e->'eventData', e->'metadata', $6,
+      date_trunc('milliseconds', clock_timestamp())
     FROM ${from}, ${newEvents}
     ORDER BY ord
     RETURNING 1`;
@@ -63,7 +67,9 @@ export function buildQueries(s: string) {
       FROM ${s}.entities en
       CROSS JOIN LATERAL (SELECT CASE
           WHEN $4::timestamptz IS NOT NULL THEN (SELECT max(entity_version) FROM ${s}.events
-            WHERE entity_type = $1 AND entity_id = $2 AND created_at <= $4::timestamptz)
+            WHERE entity_type = $1 AND entity_id = $2
+              -- rows written before times were kept in milliseconds compare as readers see them
+              AND date_trunc('milliseconds', created_at) <= $4::timestamptz)
           ELSE least(coalesce($3::int, en.entity_version), en.entity_version) END AS version) bound
       LEFT JOIN LATERAL (SELECT * FROM ${s}.snapshots
           WHERE $5::boolean AND entity_type = $1 AND entity_id = $2 AND entity_version <= bound.version

@@ -160,6 +160,22 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
       await expect(store.load(t, entityId, { asOf: new Date(createdAt - 60_000) })).rejects.toBeInstanceOf(EntityNotFoundError);
     });
 
+    it('selects an event by its own createdAt: asOf at the time a read gave back includes that event', async () => {
+      const t = type();
+      const { entityId } = await store.create({ entityType: t, events: opened(1) });
+      for (let i = 0; i < 4; i++) {
+        await store.append({ entityType: t, entityId, expectedVersion: i + 1, events: opened(1) });
+      }
+      const { events } = await store.load(t, entityId, { useSnapshot: false });
+      for (const event of events) {
+        const atItsTime = await store.load(t, entityId, { asOf: new Date(event.createdAt), useSnapshot: false });
+        // Later events may share the millisecond; none before it may be missing, and it must be there.
+        expect(atItsTime.entityVersion).toBeGreaterThanOrEqual(event.entityVersion);
+        expect(atItsTime.events.map((e) => e.eventId)).toContain(event.eventId);
+        expect(new Date(event.createdAt).toISOString()).toBe(event.createdAt);
+      }
+    });
+
     it('pages the history, never shortened by snapshots', async () => {
       const t = type();
       const { entityId } = await store.create({ entityType: t, events: opened(5), snapshot: { snapshotType: 'S', snapshotData: {} } });
