@@ -3,6 +3,9 @@ import 'reflect-metadata';
 
 export { Aggregate, Apply, Process } from './decorators/aggregate';
 export { DomainEvent } from './decorators/domain-event';
+export { ValueObject } from './decorators/value-object';
+export type { ValueObjectOptions } from './decorators/value-object';
+export type { FieldTypes } from './field-types';
 export { Type } from 'class-transformer';
 
 export type { AggregateClass, AggregateOptions } from './decorators/aggregate-registry';

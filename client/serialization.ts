@@ -3,7 +3,7 @@ import type { JsonObject, StoredEvent } from '../src/model';
 import { EventDeserializationError } from './event-deserialization-error';
 import { schemaVersionOf } from './event-metadata';
 import { eventTypeInfoFor, eventTypeInfoOf, registeredEventTypes } from './decorators/event-registry';
-import { prepareFieldTypes, type FieldTypes } from './field-types';
+import { prepareFieldTypes } from './field-types';
 import { RegistrationError, describeClass } from './registration-error';
 import { invalidDatePath, roundTripDifference } from './round-trip-check';
 import { upcastWith } from './upcasting';
@@ -19,11 +19,11 @@ export function toJsonObject(instance: object): JsonObject {
 
 /**
  * JSON back into a real instance of `cls`: nested classes and Dates through class-transformer's
- * `@Type`, which constructor parameter properties and `types` get without writing it (field-types.ts).
+ * `@Type`, which constructor parameter properties and declared `types` get without writing it (field-types.ts).
  */
-export function fromJsonObject<T>(cls: new (...args: any[]) => T, data: JsonObject, types?: FieldTypes): T {
+export function fromJsonObject<T>(cls: new (...args: any[]) => T, data: JsonObject): T {
   prepareEventClasses();
-  prepareFieldTypes(cls, types);
+  prepareFieldTypes(cls);
   let instance: T;
   try {
     instance = plainToInstance(cls, data) as T;
@@ -50,7 +50,7 @@ let preparedEventClasses = 0;
 function prepareEventClasses(): void {
   const registered = registeredEventTypes();
   if (registered.length === preparedEventClasses) return;
-  for (const info of registered) prepareFieldTypes(info.eventClass, info.types);
+  for (const info of registered) prepareFieldTypes(info.eventClass);
   preparedEventClasses = registered.length;
 }
 
@@ -79,7 +79,7 @@ export function deserializeEvent(typeName: string, data: JsonObject, schemaVersi
   if (!info) throw new EventDeserializationError(typeName, `no class is registered with @DomainEvent('${typeName}')`);
   const upcast = upcastWith(info, data, schemaVersion);
   try {
-    return fromJsonObject(info.eventClass, upcast, info.types) as object;
+    return fromJsonObject(info.eventClass, upcast) as object;
   } catch (error) {
     throw new EventDeserializationError(typeName, `event '${typeName}': ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -106,9 +106,11 @@ export function requireRoundTrip(event: object, serialized: SerializedEvent = se
   const topField = /^\.([A-Za-z_$][\w$]*)(\[\d+\])?:/.exec(difference)?.[1];
   const typeHint = /add @Type\(\(\) => ([^)]+)\)/.exec(difference)?.[1];
   const alternative =
-    topField !== undefined && typeHint !== undefined
-      ? ` on a declared field, or name it in the event's decorator: @DomainEvent('${serialized.eventType}', { types: { ${topField}: () => ${typeHint} } })`
-      : '';
+    typeHint === undefined
+      ? ''
+      : topField !== undefined
+        ? ` on a declared field, or name it in the event's decorator: @DomainEvent('${serialized.eventType}', { types: { ${topField}: () => ${typeHint} } })`
+        : ' on a declared field, or mark the class that holds the field @ValueObject() (constructor parameter properties then revive by their types)';
   throw new RegistrationError(`event ${className} would not read back as written: ${className}${difference}${alternative}`);
 }
 

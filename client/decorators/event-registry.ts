@@ -1,5 +1,5 @@
 import { eventTypeRegex } from '../../src/names';
-import type { FieldTypes } from '../field-types';
+import { declareFieldTypes, type FieldTypes } from '../field-types';
 import { RegistrationError, describeClass } from '../registration-error';
 
 /** Turns the JSON of one schema version into the JSON of the next. */
@@ -27,7 +27,6 @@ export interface EventTypeInfo {
   schemaVersion: number;
   /** Index v holds the upcaster from version v to v + 1. */
   upcasters: readonly (Upcaster | undefined)[];
-  types: FieldTypes;
 }
 
 export type EventClass<E = any> = new (...args: any[]) => E;
@@ -71,13 +70,8 @@ export function registerEventType(eventClass: EventClass, typeName: string, opti
       );
     }
   }
-  const types = options.types ?? {};
-  for (const [field, type] of Object.entries(types)) {
-    if (typeof type !== 'function') {
-      throw new RegistrationError(`${where}: types.${field} must be a function returning the class, e.g. { ${field}: () => ${field[0]!.toUpperCase()}${field.slice(1)} }`);
-    }
-  }
-  const info: EventTypeInfo = { typeName, eventClass, schemaVersion, upcasters, types };
+  declareFieldTypes(eventClass, options.types ?? {}, where);
+  const info: EventTypeInfo = { typeName, eventClass, schemaVersion, upcasters };
   byClass.set(eventClass, info);
   byTypeName.set(typeName, info);
 }

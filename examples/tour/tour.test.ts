@@ -1,4 +1,5 @@
 import { serverFixture, type ServerFixture } from '../../test/server/server-fixture';
+import { Parcel, shippingTour } from './shipping';
 import { repositoryTour } from './tour';
 
 describe("README's tour", () => {
@@ -13,5 +14,15 @@ describe("README's tour", () => {
     const result = await repositoryTour(server.url, (line) => lines.push(line));
     expect(result).toEqual({ balanceNow: 70_00, balanceAtVersion1: 100_00, entityVersion: 2 });
     expect(lines).toEqual(['Ann has 7000 cents at version 2, had 10000 at version 1']);
+  });
+});
+
+describe("README's values in events", () => {
+  it('reads a Date and an array of value objects back as their types', async () => {
+    const shipment = await shippingTour();
+    expect(shipment.dispatchedAt).toBeInstanceOf(Date);
+    expect(shipment.dispatchedAt!.toISOString()).toBe('2026-11-24T10:00:00.000Z');
+    expect(shipment.parcels[0]).toBeInstanceOf(Parcel);
+    expect(shipment.parcels[0].weighedAt).toBeInstanceOf(Date);
   });
 });

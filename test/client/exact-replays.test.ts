@@ -8,6 +8,7 @@ import {
   Process,
   RegistrationError,
   Type,
+  ValueObject,
   deserializeStoredEvent,
   type StoredEvent,
 } from '../../client';
@@ -26,16 +27,25 @@ class Money {
   ) {}
 }
 
+@ValueObject()
 class OrderLine {
-  // A value object declared without a decorator on its class: its Date needs a @Type of its own.
-  @Type(() => Date) shippedAt: Date;
-
   constructor(
     public sku: string,
-    shippedAt: Date,
-  ) {
-    this.shippedAt = shippedAt;
+    public shippedAt: Date,
+  ) {}
+}
+
+// Without @ValueObject, TypeScript records nothing about the constructor: its Date needs a @Type.
+class Parcel {
+  @Type(() => Date) sentAt: Date;
+
+  constructor(sentAt: Date) {
+    this.sentAt = sentAt;
   }
+}
+
+class Undecorated {
+  constructor(public at: Date) {}
 }
 
 @DomainEvent('ExactOrderPlaced', { types: { lines: () => OrderLine } })
@@ -59,6 +69,14 @@ class LinesAddedWithoutTypes {
   constructor(public lines: OrderLine[]) {}
 }
 
+@DomainEvent('ExactShipped')
+class Shipped {
+  constructor(
+    public parcel: Parcel,
+    public label: Undecorated,
+  ) {}
+}
+
 @DomainEvent('ExactMeasured')
 class Measured {
   constructor(public value: number) {}
@@ -74,6 +92,9 @@ class NoteOrder {
   constructor(public note: string) {}
 }
 class AddLinesUntyped {}
+class Ship {
+  constructor(public labelledAt: Date) {}
+}
 class Measure {
   constructor(public value: number) {}
 }
@@ -99,6 +120,11 @@ class ExactOrder {
     return new LinesAddedWithoutTypes([new OrderLine('x', new Date())]);
   }
 
+  @Process(Ship)
+  ship(command: Ship) {
+    return new Shipped(new Parcel(new Date('2026-05-01T00:00:00.000Z')), new Undecorated(command.labelledAt));
+  }
+
   @Process(Measure)
   measure(command: Measure) {
     return new Measured(command.value);
@@ -119,6 +145,9 @@ class ExactOrder {
 
   @Apply()
   onMeasured(_event: Measured) {}
+
+  @Apply()
+  onShipped(_event: Shipped) {}
 }
 
 const placedAt = new Date('2026-02-03T04:05:06.789Z');
@@ -205,6 +234,9 @@ describe.each(storeKinds)('values come back as the types they went in as (%s sto
       /LinesAddedWithoutTypes\.lines\[0\]: a OrderLine became a plain object; add @Type\(\(\) => OrderLine\).*\{ types: \{ lines: \(\) => OrderLine \} \}/,
     );
     await expect(repository.update(entityId, new Measure(Number.NaN))).rejects.toThrow(/Measured\.value: the number NaN became null/);
+    await expect(repository.update(entityId, new Ship(new Date()))).rejects.toThrow(
+      /Shipped\.label\.at: the Date \S+ became the string .*mark the class that holds the field @ValueObject\(\)/,
+    );
     const after = await under.store.load('ExactOrder', entityId, { useSnapshot: false });
     expect(after.entityVersion).toBe(before.entityVersion);
     await expect(repository.save(new Measure(Number.POSITIVE_INFINITY))).rejects.toThrow(RegistrationError);
