@@ -5,6 +5,9 @@ import { RegistrationError, describeClass } from '../registration-error';
 /** What happens to an event whose handler still fails after the last attempt. */
 export type FailurePolicy = 'dead-letter' | 'stop';
 
+/** Where a new subscriber starts: every event there is ('beginning') or only those written after it starts ('end'). */
+export type ReadFrom = 'beginning' | 'end';
+
 export interface EventSubscriberOptions {
   /** 'dead-letter' (default): record the event with its error and go on; 'stop': stop this subscriber, commit nothing past it. */
   onFailure?: FailurePolicy;
@@ -14,6 +17,14 @@ export interface EventSubscriberOptions {
   backoff?: { baseMs?: number; maxMs?: number };
   /** The entity types (topics) to read. Default: the @Aggregate classes that @Apply the handled events. */
   entityTypes?: string[];
+  /**
+   * Where the subscriber starts when it has no position yet (no saved feed cursor; a Kafka consumer
+   * group without committed offsets): 'beginning' (default) or 'end', the events written after it
+   * started. A saved position always wins. The default is 'beginning' because most subscribers are
+   * views built from the history or sagas that must see every step; a view that starts at the end
+   * silently lacks everything before it, while one that starts at the beginning only takes longer.
+   */
+  readFrom?: ReadFrom;
 }
 
 export interface SubscriberModel {
@@ -23,11 +34,12 @@ export interface SubscriberModel {
   maxAttempts: number;
   backoff: { baseMs: number; maxMs: number };
   explicitEntityTypes?: string[];
+  readFrom: ReadFrom;
   /** Event type name → method name. */
   handlers: Map<string, string>;
 }
 
-/** The subscriber id names a Kafka consumer group, a dead-letter topic and a cursor file. */
+/** The subscriber id names a Kafka consumer group, a dead-letter topic and a saved feed cursor. */
 const SUBSCRIBER_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
 const declaredHandlers = new WeakMap<object, Array<{ methodName: string; eventClass: EventClass }>>();
@@ -53,6 +65,9 @@ export function EventSubscriber(subscriberId: string, options: EventSubscriberOp
     if (options.onFailure !== undefined && !['dead-letter', 'stop'].includes(options.onFailure)) {
       throw new RegistrationError(`${where}: onFailure must be 'dead-letter' or 'stop'`);
     }
+    if (options.readFrom !== undefined && !['beginning', 'end'].includes(options.readFrom)) {
+      throw new RegistrationError(`${where}: readFrom must be 'beginning' or 'end'`);
+    }
     const handlers = new Map<string, string>();
     for (const { methodName, eventClass } of declaredHandlers.get(subscriberClass.prototype) ?? []) {
       const eventType = eventTypeOf(eventClass);
@@ -70,6 +85,7 @@ export function EventSubscriber(subscriberId: string, options: EventSubscriberOp
       maxAttempts,
       backoff: { baseMs: options.backoff?.baseMs ?? 100, maxMs: options.backoff?.maxMs ?? 5000 },
       explicitEntityTypes: options.entityTypes,
+      readFrom: options.readFrom ?? 'beginning',
       handlers,
     });
     classesById.set(subscriberId, subscriberClass);
