@@ -1,7 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StoredEvent } from '../../src/model';
-import { defaultSubscriptionsDir } from './cursor-store';
+import { requiredDir } from './cursor-store';
 
 export interface DeadLetter {
   subscriberId: string;
@@ -17,8 +17,8 @@ export interface DeadLetterSink {
 }
 
 /** Appends one JSON line per event to `<dir>/<subscriberId>.dead-letters.jsonl`. */
-export function fileDeadLetters(options: { dir?: string } = {}): DeadLetterSink {
-  const dir = options.dir ?? defaultSubscriptionsDir();
+export function fileDeadLetters(options: { dir: string }): DeadLetterSink {
+  const dir = requiredDir(options, 'fileDeadLetters');
   return {
     async write(letter) {
       await mkdir(dir, { recursive: true });
@@ -27,7 +27,7 @@ export function fileDeadLetters(options: { dir?: string } = {}): DeadLetterSink 
   };
 }
 
-/** Keeps dead letters in an array: for tests. */
+/** Keeps dead letters in an array (each is also logged as an error): for tests and throwaway views. */
 export function memoryDeadLetters(): DeadLetterSink & { letters: DeadLetter[] } {
   const letters: DeadLetter[] = [];
   return { letters, write: async (letter) => void letters.push(letter) };

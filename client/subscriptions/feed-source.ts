@@ -1,22 +1,23 @@
-import type { FeedOptions, FeedPage, StoredEvent } from '../../src/model';
+import type { FeedPage, StoredEvent } from '../../src/model';
 import { HttpEventStore } from '../http-event-store';
 import { jitteredBackoffMs, sleep } from '../../src/backoff';
 import { CompletionTracker } from './completion-tracker';
-import { fileCursorStore, type CursorStore } from './cursor-store';
-import { fileDeadLetters, type DeadLetterSink } from './dead-letters';
+import type { CursorStore } from './cursor-store';
+import type { DeadLetterSink } from './dead-letters';
 import { SubscriberHaltedError, type EventSource, type RunningSubscription, type Subscription } from './event-source';
+import { endOfFeed, type FeedReader } from './feed-end';
 import { KeyedSerialQueue } from './keyed-serial-queue';
 
-/** Anything with the global feed: PostgresEventStore, InMemoryEventStore, HttpEventStore. */
-export interface FeedReader {
-  readFeed(options?: FeedOptions): Promise<FeedPage>;
-}
-
 interface FeedSourceCommonOptions {
-  /** Default: a file per subscriber under EVENTUATE_DATA_DIR/subscriptions. */
-  cursorStore?: CursorStore;
-  /** Default: a JSON-lines file per subscriber next to the cursors. */
-  deadLetters?: DeadLetterSink;
+  /**
+   * Where each subscriber keeps its position. No default: only the user knows whether what a
+   * subscriber builds outlives the process, and the cursor must live exactly as long.
+   * memoryCursorStore() for a view in memory (every run rebuilds it from its readFrom);
+   * fileCursorStore({ dir }) or postgresCursorStore({ connectionString }) for a durable view or a saga.
+   */
+  cursorStore: CursorStore;
+  /** Where events go whose handler still fails after its last attempt (onFailure 'dead-letter'): fileDeadLetters({ dir }) or memoryDeadLetters(). */
+  deadLetters: DeadLetterSink;
   /** Events per read. Default 100. */
   pageSize?: number;
   /** Long-poll wait per read when there is nothing new. Default 10000 ms. */
@@ -30,12 +31,14 @@ export type FeedSourceOptions = FeedSourceCommonOptions & ({ url: string; apiKey
 /**
  * Subscribers fed from the event store's global feed, without Kafka: the server's `/events` over
  * HTTP (long poll, kept-alive connections), or any store's readFeed in process. The cursor is saved
- * after the events before it were handled, so a restart resumes where the subscriber was.
+ * after the events before it were handled, so a restart resumes where the subscriber was; a
+ * subscriber without a saved cursor starts where its readFrom says.
  */
 export function feedSource(options: FeedSourceOptions): EventSource {
+  checkChosen(options);
   const reader: FeedReader = 'store' in options ? options.store : new HttpEventStore({ url: options.url, apiKey: options.apiKey });
-  const cursors = options.cursorStore ?? fileCursorStore();
-  const deadLetters = options.deadLetters ?? fileDeadLetters();
+  const cursors = options.cursorStore;
+  const deadLetters = options.deadLetters;
   return {
     description: 'store' in options ? 'event store feed (in process)' : `event store feed ${options.url}`,
     async start(subscription) {
@@ -48,6 +51,23 @@ export function feedSource(options: FeedSourceOptions): EventSource {
       return running;
     },
   };
+}
+
+/** For callers without the types (JavaScript, options built at run time): the same choice, as an error that explains it. */
+function checkChosen(options: FeedSourceOptions): void {
+  if (!options?.cursorStore) {
+    throw new TypeError(
+      'feedSource needs a cursorStore: where each subscriber keeps its position in the feed, so that a restart resumes instead of starting over. ' +
+        'It must live as long as what the subscriber builds: memoryCursorStore() for a view kept in memory (each run rebuilds it from its readFrom); ' +
+        'fileCursorStore({ dir }) or postgresCursorStore({ connectionString }) for a view in a database, or a saga.',
+    );
+  }
+  if (!options.deadLetters) {
+    throw new TypeError(
+      "feedSource needs deadLetters: where an event goes when its subscriber's handler still fails after the last attempt (onFailure 'dead-letter'). " +
+        'fileDeadLetters({ dir }) keeps them in a JSON-lines file per subscriber; memoryDeadLetters() keeps them in an array, for tests and throwaway views.',
+    );
+  }
 }
 
 class FeedSubscription implements RunningSubscription {
@@ -64,13 +84,25 @@ class FeedSubscription implements RunningSubscription {
   ) {}
 
   async start(): Promise<void> {
-    this.cursor = await this.cursors.load(this.subscriberId);
+    this.cursor = (await this.cursors.load(this.subscriberId)) ?? (await this.startingCursor());
     this.loop = this.run().catch((err: unknown) => this.subscription.onHalted(err instanceof Error ? err : new Error(String(err))));
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
+  }
+
+  /**
+   * A new subscriber's first position. 'end' is saved at once: otherwise a restart before the first
+   * event would take the end again and skip what was written in between.
+   */
+  private async startingCursor(): Promise<string | undefined> {
+    if (this.subscription.dispatcher.model.readFrom === 'beginning') return undefined;
+    const end = await endOfFeed(this.reader, { entityTypes: this.subscription.entityTypes });
+    await this.cursors.save(this.subscriberId, end);
+    this.subscription.logger.info({ subscriberId: this.subscriberId, cursor: end }, 'new subscriber starts at the end of the feed (readFrom: end)');
+    return end;
   }
 
   private get subscriberId(): string {

@@ -1,6 +1,6 @@
 /** Subscribers: projections and sagas fed from Kafka or from the event store's feed, at least once, in order per entity. */
 export { EventSubscriber, EventHandlerMethod } from '../decorators/event-subscriber';
-export type { EventSubscriberOptions, FailurePolicy } from '../decorators/event-subscriber';
+export type { EventSubscriberOptions, FailurePolicy, ReadFrom } from '../decorators/event-subscriber';
 export { EventHandlerContext } from './event-handler-context';
 export type { HandlerWriteResult } from './event-handler-context';
 export { SubscriptionManager } from './subscription-manager';
@@ -8,7 +8,9 @@ export type { SubscriptionManagerOptions, SubscriberStatus } from './subscriptio
 export { kafkaSource, deadLetterTopicFor } from './kafka-source';
 export type { KafkaSourceOptions } from './kafka-source';
 export { feedSource } from './feed-source';
-export type { FeedSourceOptions, FeedReader } from './feed-source';
+export type { FeedSourceOptions } from './feed-source';
+export { endOfFeed } from './feed-end';
+export type { FeedReader } from './feed-end';
 export { SubscriberHaltedError } from './event-source';
 export type { EventSource, RunningSubscription } from './event-source';
 export { fileCursorStore, memoryCursorStore } from './cursor-store';

@@ -16,7 +16,7 @@ export function bankingSubscriptions(source: EventSource, bank: Bank, view: Acco
   const projection = new AccountBalanceProjection(view);
   // #region wiring
   const manager = new SubscriptionManager({
-    source, // kafkaSource({ brokers: ['localhost:9092'] }) or feedSource({ url: 'http://localhost:8080' })
+    source, // kafkaSource({ brokers: ['localhost:9092'] }) or feedSource({ url: 'http://localhost:8080', cursorStore, deadLetters })
     subscribers: [new AccountWorkflow(bank.accounts), new MoneyTransferWorkflow(bank.transfers), projection],
     logger,
   });

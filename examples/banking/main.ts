@@ -16,13 +16,13 @@ runExample(async () => {
   const server = { url, apiKey: process.env.EVENTUATE_API_KEY };
   const bank = new Bank(new HttpEventStore(server));
   const database = await openViewDatabase();
-  const events = await exampleSource(server, ['Account', 'MoneyTransfer']);
+  const source = await exampleSource(server, ['Account', 'MoneyTransfer']);
   const view = new AccountBalanceView(database.pool);
-  const { manager } = bankingSubscriptions(events.source, bank, view, pino({ level: process.env.LOG_LEVEL || 'warn' }));
+  const { manager } = bankingSubscriptions(source, bank, view, pino({ level: process.env.LOG_LEVEL || 'warn' }));
   try {
     await view.createTables();
     await manager.start();
-    console.log(`event store: ${url}\nevents from: ${events.source.description}\nbalances in: ${database.description}\n`);
+    console.log(`event store: ${url}\nevents from: ${source.description}\nbalances in: ${database.description}\n`);
 
     const [ann, bob, cem] = await Promise.all([bank.open('Ann', 100_00), bank.open('Bob', 50_00), bank.open('Cem', 20_00)]);
     // Started all at once; the amounts make each outcome the same in any order.
@@ -40,7 +40,6 @@ runExample(async () => {
     console.log(`${transfersTable(outcomes)}\n\n${await accountsTable(view, [ann, bob, cem])}`);
   } finally {
     await manager.stop();
-    await events.close();
     await database.close();
   }
 });

@@ -16,15 +16,15 @@ runExample(async () => {
   const server = { url, apiKey: process.env.EVENTUATE_API_KEY };
   const lists = new AggregateRepository(TodoList, new HttpEventStore(server));
   const view = new TodoView();
-  const events = await exampleSource(server, ['TodoList']);
+  const source = await exampleSource(server, ['TodoList']);
   const manager = new SubscriptionManager({
-    source: events.source,
+    source,
     subscribers: [new TodoViewProjection(view)],
     logger: pino({ level: process.env.LOG_LEVEL || 'warn' }),
   });
   try {
     await manager.start();
-    console.log(`event store: ${url}\nevents from: ${events.source.description}\n`);
+    console.log(`event store: ${url}\nevents from: ${source.description}\n`);
 
     const { entityId: listId } = await lists.save(new CreateTodoList('groceries'));
     const [milk, bread, eggs, coffee] = [new AddTodo('milk'), new AddTodo('bread'), new AddTodo('eggs'), new AddTodo('coffee')];
@@ -43,6 +43,5 @@ runExample(async () => {
     );
   } finally {
     await manager.stop();
-    await events.close();
   }
 });

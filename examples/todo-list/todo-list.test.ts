@@ -34,12 +34,15 @@ describe('todo example: the CQRS view follows the aggregate through the server f
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     const lists = new AggregateRepository(TodoList, new HttpEventStore({ url }));
     const view = new TodoView();
+    // #region in-memory-view
+    // The view is in memory, so its cursor is too: every run rebuilds the view from the beginning.
     const deadLetters = memoryDeadLetters();
     manager = new SubscriptionManager({
       source: feedSource({ url, cursorStore: memoryCursorStore(), deadLetters }),
       subscribers: [new TodoViewProjection(view)],
       logger: pino({ level: 'silent' }),
     });
+    // #endregion
     await manager.start();
 
     const matchesAggregate = async (listId: string) => {

@@ -7,9 +7,11 @@ import {
   EventSubscriber,
   HttpEventStore,
   SubscriptionManager,
+  endOfFeed,
   feedSource,
   kafkaSource,
   memoryCursorStore,
+  memoryDeadLetters,
   postgresCursorStore,
 } from '../../client';
 import { buildApp } from '../../event-store-server/app';
@@ -147,12 +149,12 @@ describe('subscribers end to end: HTTP appends -> relay -> Kafka -> subscriber, 
   it('the feed sources (HTTP /events and a store in process) deliver the same sequence per entity as Kafka', async () => {
     const cursors = postgresCursorStore({ connectionString: db.connectionString, schema: db.schema });
     const feeds = new SubscriptionManager({
-      source: feedSource({ url, cursorStore: memoryCursorStore(), waitMs: 2000 }),
+      source: feedSource({ url, cursorStore: memoryCursorStore(), deadLetters: memoryDeadLetters(), waitMs: 2000 }),
       subscribers: [httpFeedHistory],
       logger: quiet,
     });
     const inProcess = new SubscriptionManager({
-      source: feedSource({ store, cursorStore: cursors, waitMs: 2000 }),
+      source: feedSource({ store, cursorStore: cursors, deadLetters: memoryDeadLetters(), waitMs: 2000 }),
       subscribers: [storeFeedHistory],
       logger: quiet,
     });
@@ -175,5 +177,9 @@ describe('subscribers end to end: HTTP appends -> relay -> Kafka -> subscriber, 
     expect(saved).toBeDefined();
     expect((await store.readFeed({ after: saved, entityTypes: ['Wallet'] })).events).toEqual([]);
     await cursors.close?.();
+
+    // Where readFrom 'end' starts, read over HTTP: past every event written.
+    const end = await endOfFeed(new HttpEventStore({ url }), { entityTypes: ['Wallet'] });
+    expect((await store.readFeed({ after: end })).events).toEqual([]);
   });
 });

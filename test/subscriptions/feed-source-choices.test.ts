@@ -1,0 +1,41 @@
+import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { feedSource, fileCursorStore, fileDeadLetters, InMemoryEventStore, memoryCursorStore, memoryDeadLetters, type FeedSourceOptions } from '../../client';
+import { spawnTs } from '../server/child-process';
+
+const ROOT = resolve(__dirname, '../..');
+
+describe('feedSource: where cursors and dead letters go is the caller’s choice', () => {
+  it('refuses to start without a cursor store, saying what to choose and why', () => {
+    const store = new InMemoryEventStore();
+    const withoutCursors = { store, deadLetters: memoryDeadLetters() } as unknown as FeedSourceOptions;
+    expect(() => feedSource(withoutCursors)).toThrow(TypeError);
+    expect(() => feedSource(withoutCursors)).toThrow(/feedSource needs a cursorStore: .*restart resumes.*memoryCursorStore\(\) for a view kept in memory.*fileCursorStore\(\{ dir \}\) or postgresCursorStore/);
+  });
+
+  it('refuses to start without a place for dead letters, naming both choices', () => {
+    const withoutDeadLetters = { store: new InMemoryEventStore(), cursorStore: memoryCursorStore() } as unknown as FeedSourceOptions;
+    expect(() => feedSource(withoutDeadLetters)).toThrow(/feedSource needs deadLetters: .*fileDeadLetters\(\{ dir \}\).*memoryDeadLetters\(\)/);
+  });
+
+  it('file stores have no default directory', () => {
+    expect(() => fileCursorStore({} as { dir: string })).toThrow(/fileCursorStore\(\{ dir \}\) needs the directory/);
+    expect(() => fileDeadLetters(undefined as unknown as { dir: string })).toThrow(/fileDeadLetters\(\{ dir \}\) needs the directory/);
+  });
+
+  it('a subscriber on memoryCursorStore and memoryDeadLetters leaves no file in its working directory', async () => {
+    const cwd = realpathSync(mkdtempSync(join(tmpdir(), 'eventuate-cwd-')));
+    try {
+      // From another directory, node and ts-node find this repository's modules and tsconfig only when told.
+      const env = { ...process.env, NODE_PATH: resolve(ROOT, 'node_modules'), TS_NODE_PROJECT: resolve(ROOT, 'tsconfig.json') };
+      const child = spawnTs(resolve(__dirname, 'memory-subscriber-child.ts'), [], { cwd, env });
+      expect({ exitCode: await child.exited(), output: child.output() }).toEqual({ exitCode: 0, output: expect.any(String) });
+      const report = JSON.parse(child.output().trim().split('\n').at(-1)!);
+      expect(report).toEqual({ cwd, amounts: [5], deadLetters: 1, cursor: expect.any(String) });
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
