@@ -4,6 +4,7 @@ import { fromPublishedEvent, topicFor } from '../../src/published-event';
 import { jitteredBackoffMs, sleep } from '../../src/backoff';
 import { CompletionTracker } from './completion-tracker';
 import { SubscriberHaltedError, type EventSource, type RunningSubscription, type Subscription } from './event-source';
+import { KafkaStartAtEnd } from './kafka-start-at-end';
 import { KeyedSerialQueue } from './keyed-serial-queue';
 
 export interface KafkaSourceOptions {
@@ -27,8 +28,6 @@ export interface KafkaSourceOptions {
    * brokers that hold every fetch this long (librdkafka's mock) add it to the latency. Default 50 ms.
    */
   maxWaitTimeMs?: number;
-  /** A new consumer group starts at the oldest message (true, default) or only sees new ones. */
-  fromBeginning?: boolean;
 }
 
 /** The dead-letter topic of a subscriber: one per subscriber, since an event poisons a handler, not a topic. */
@@ -39,7 +38,8 @@ export function deadLetterTopicFor(topicPrefix: string, subscriberId: string): s
 /**
  * Subscribers fed from the relay's topics; the subscriber id is the consumer group. Offsets are
  * resolved only up to the last message before which every handler succeeded, and committed from
- * there: a crash re-delivers, never skips.
+ * there: a crash re-delivers, never skips. A group without committed offsets starts where the
+ * subscriber's readFrom says.
  */
 export function kafkaSource(options: KafkaSourceOptions): EventSource {
   return {
@@ -49,6 +49,7 @@ export function kafkaSource(options: KafkaSourceOptions): EventSource {
 }
 
 class KafkaSubscription implements RunningSubscription {
+  private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private producerConnected = false;
@@ -72,6 +73,7 @@ class KafkaSubscription implements RunningSubscription {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
     this.maxConcurrentHandlers = options.maxConcurrentHandlers ?? 16;
     const kafka = new Kafka({ clientId: options.clientId ?? subscription.dispatcher.subscriberId, brokers: options.brokers, logLevel: logLevel.NOTHING });
+    this.kafka = kafka;
     this.consumer = kafka.consumer({
       groupId: subscription.dispatcher.subscriberId,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -83,19 +85,32 @@ class KafkaSubscription implements RunningSubscription {
   }
 
   private async run(options: KafkaSourceOptions): Promise<void> {
+    const { subscriberId, model } = this.subscription.dispatcher;
     const topics = this.subscription.entityTypes.map((type) => topicFor(this.topicPrefix, type));
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.halt(payload.error);
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
-    await this.consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommit: true,
-      autoCommitInterval: 1000,
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: (payload) => this.handleBatch(payload),
+    let assignment: Record<string, number[]> = {};
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      assignment = payload.memberAssignment;
     });
+    await this.consumer.connect();
+    // Only partitions without a committed offset start at the beginning or the end.
+    await this.consumer.subscribe({ topics, fromBeginning: model.readFrom === 'beginning' });
+    const atEnd = model.readFrom === 'end' ? await KafkaStartAtEnd.prepare(this.kafka, subscriberId, topics) : undefined;
+    try {
+      await this.consumer.run({
+        eachBatchAutoResolve: false,
+        autoCommit: true,
+        autoCommitInterval: 1000,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: (payload) => this.handleBatch(payload),
+      });
+      const committed = await atEnd?.commit(this.consumer, assignment);
+      if (committed?.length) this.subscription.logger.info({ subscriberId, offsets: committed }, 'new consumer group starts at the end of its topics (readFrom: end)');
+    } finally {
+      await atEnd?.close();
+    }
   }
 
   async stop(): Promise<void> {
