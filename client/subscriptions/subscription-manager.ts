@@ -6,7 +6,7 @@ import { subscriberModelOf, type SubscriberModel } from '../decorators/event-sub
 import { SubscriberDispatcher } from './subscriber-dispatcher';
 
 export interface SubscriptionManagerOptions {
-  /** kafkaSource({ brokers }) or feedSource({ url } | { store }). */
+  /** kafkaSource({ brokers }) or feedSource({ url } | { store }, with its cursorStore and deadLetters). */
   source: EventSource;
   /** Instances of @EventSubscriber classes; more can be added before start. */
   subscribers?: object[];
