@@ -8,10 +8,7 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.(ts|js)$': tsJest },
-  // A few dependencies ship only ES modules (Node >= 20.19 requires them natively; jest's module
-  // system cannot), so they are compiled to CommonJS like our own code.
-  transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
+  transform: { '^.+\\.ts$': tsJest },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
