@@ -5,7 +5,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_VARIABLES, ConfigError } from '../event-store-server/config';
+import { CONFIG_VARIABLES, ConfigError, type ConfigVariable } from '../event-store-server/config';
+import { CLIENT_VARIABLES } from './support/client-args';
 import type { Command } from './commands/command';
 
 const COMMANDS_DIR = join(__dirname, 'commands');
@@ -26,8 +27,19 @@ function loadCommand(name: string): Command | undefined {
 
 function usage(): string {
   const commands = commandNames().map((name) => `  ${name.padEnd(10)} ${loadCommand(name)?.description ?? ''}`);
-  const variables = CONFIG_VARIABLES.map((v) => `  ${v.name.padEnd(24)} ${v.default === undefined ? '' : `(default ${JSON.stringify(v.default)}) `}${v.description}`);
-  return ['usage: eventuate-local [command] [args]', '', 'commands:', ...commands, '', 'environment:', ...variables].join('\n');
+  const describe = (v: ConfigVariable) => `  ${v.name.padEnd(24)} ${v.default === undefined ? '' : `(default ${JSON.stringify(v.default)}) `}${v.description}`;
+  return [
+    'usage: eventuate-local [command] [args]',
+    '',
+    'commands:',
+    ...commands,
+    '',
+    'environment of start, relay and migrate:',
+    ...CONFIG_VARIABLES.map(describe),
+    '',
+    'environment of history and tail:',
+    ...CLIENT_VARIABLES.map(describe),
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

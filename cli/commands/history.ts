@@ -1,11 +1,12 @@
 import { formatEventJson, formatEventLine } from '../support/event-format';
-import { parseCommandArgs, reportingErrors, serverOptions, serverStore, UsageError } from '../support/client-args';
+import { parseCommandArgs, reportingErrors, SERVER_OPTIONS_HELP, serverConnection, serverOptions, serverStore, UsageError } from '../support/client-args';
 import type { Command } from './command';
 
-const USAGE = `usage: eventuate-local history <entityType> <entityId> [--url ${serverOptions.url.default}] [--api-key KEY] [--json]
+const USAGE = `usage: eventuate-local history <entityType> <entityId> [--url URL] [--api-key KEY] [--json]
 
 Prints an entity's full history, oldest first: version, time, event type and data.
---json prints each stored event as one JSON document per line.`;
+--json prints each stored event as one JSON document per line.
+${SERVER_OPTIONS_HELP}`;
 
 const PAGE_SIZE = 1000;
 
@@ -20,7 +21,7 @@ export const command: Command = {
       }
       if (positionals.length !== 2) throw new UsageError('expected an entity type and an entity id');
       const [entityType, entityId] = positionals;
-      const store = serverStore(values);
+      const store = serverStore(serverConnection(values));
       for (let fromVersion: number | null = 1; fromVersion !== null; ) {
         const page = await store.history(entityType, entityId, { fromVersion, limit: PAGE_SIZE });
         if (fromVersion === 1 && !values.json) console.log(`${entityType} ${entityId}: version ${page.entityVersion}`);

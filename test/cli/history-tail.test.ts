@@ -6,9 +6,12 @@ import { serverFixture, type ServerFixture } from '../server/server-fixture';
 const REPO_ROOT = resolve(__dirname, '../..');
 const CLI = ['-r', 'ts-node/register/transpile-only', 'cli/cli.ts'];
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** This process's environment without the CLI's own variables, so a developer's settings do not leak into a test. */
+const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !['EVENTUATE_URL', 'EVENTUATE_API_KEY'].includes(name)));
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: { ...BASE_ENV, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const failed = err as { code: number; stdout: string; stderr: string };
@@ -93,5 +96,56 @@ describe('eventuate-local history and tail against a running server', () => {
     const events = stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
     expect(events.map((e) => `${e.entityId}@${e.entityVersion}`)).toEqual(['acc-1@1', 'acc-1@2', 'acc-1@3']);
     expect(events.every((e) => typeof e.cursor === 'string' && e.cursor !== '')).toBe(true);
+  });
+});
+
+describe('eventuate-local history and tail against a server with API keys', () => {
+  let server: ServerFixture;
+  const type = `CliKey${Date.now().toString(36)}`;
+  // Nothing listens on port 9 (discard) here: a URL that would fail if it were used.
+  const NOWHERE = 'http://127.0.0.1:9';
+
+  beforeAll(async () => {
+    server = await serverFixture({ apiKeys: ['key-one', 'key-two'] });
+    await server.store.create({ entityType: type, entityId: 'k-1', events: [{ eventType: 'Opened', eventData: { by: 'env' } }] });
+  });
+  afterAll(() => server.close());
+
+  it('history and tail take the server and the key from EVENTUATE_URL and EVENTUATE_API_KEY alone', async () => {
+    const env = { EVENTUATE_URL: server.url, EVENTUATE_API_KEY: 'key-two' };
+    const history = await cli(['history', type, 'k-1'], env);
+    expect(history.stderr).toBe('');
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(new RegExp(`^${type} k-1: version 1\n {2}v1 .* Opened {2}\\{"by":"env"\\}\n$`));
+
+    const tail = await cli(['tail', type, '--from-start', '--count', '1'], env);
+    expect(tail.code).toBe(0);
+    expect(tail.stderr).toContain(`following ${type} on ${server.url}`);
+    expect(tail.stdout).toMatch(new RegExp(`^${type} k-1 v1 .* Opened`));
+  });
+
+  it('--url and --api-key win over the variables', async () => {
+    const wins = await cli(['history', type, 'k-1', '--url', server.url, '--api-key', 'key-one'], { EVENTUATE_URL: NOWHERE, EVENTUATE_API_KEY: 'wrong-key' });
+    expect(wins.stderr).toBe('');
+    expect(wins.code).toBe(0);
+    expect(wins.stdout).toContain(`${type} k-1: version 1`);
+
+    // The flag wins in the other direction too: a wrong --api-key is sent even when the variable holds a right one.
+    const wrongFlag = await cli(['history', type, 'k-1', '--api-key', 'wrong-key'], { EVENTUATE_URL: server.url, EVENTUATE_API_KEY: 'key-one' });
+    expect(wrongFlag.code).toBe(1);
+    expect(wrongFlag.stderr).toContain('(unauthorized)');
+  });
+
+  it('without a key, says which variable to set', async () => {
+    const missing = await cli(['history', type, 'k-1', '--url', server.url]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/\(unauthorized\): set EVENTUATE_API_KEY \(or --api-key\)/);
+  });
+
+  it('refuses an EVENTUATE_URL that is not http(s), naming the variable', async () => {
+    const bad = await cli(['history', type, 'k-1'], { EVENTUATE_URL: 'localhost:8080' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('EVENTUATE_URL must be an http(s) URL, not "localhost:8080"');
   });
 });
