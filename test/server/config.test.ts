@@ -41,6 +41,7 @@ describe('server configuration', () => {
       KAFKA_BROKERS: 'k1:9092,k2:9092',
       EVENTUATE_TOPIC_PREFIX: 'prod.',
       LOG_LEVEL: 'DEBUG',
+      LOG_FORMAT: 'JSON',
     });
     expect(config).toEqual({
       port: 0,
@@ -54,18 +55,19 @@ describe('server configuration', () => {
       kafkaBrokers: ['k1:9092', 'k2:9092'],
       topicPrefix: 'prod.',
       logLevel: 'debug',
+      logFormat: 'json',
     });
   });
 
   it('reports every invalid value at once, by name', () => {
     let error: ConfigError | undefined;
     try {
-      loadConfig({ PORT: '80a', EVENTUATE_DB_POOL_SIZE: '0', LOG_LEVEL: 'loud', EVENTUATE_SCHEMA: 'x"; drop', DATABASE_URL: 'mysql://x', EVENTUATE_BODY_LIMIT: 'big', KAFKA_BROKERS: 'nohost' });
+      loadConfig({ PORT: '80a', EVENTUATE_DB_POOL_SIZE: '0', LOG_LEVEL: 'loud', LOG_FORMAT: 'pretty', EVENTUATE_SCHEMA: 'x"; drop', DATABASE_URL: 'mysql://x', EVENTUATE_BODY_LIMIT: 'big', KAFKA_BROKERS: 'nohost' });
     } catch (err) {
       error = err as ConfigError;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    for (const name of ['PORT', 'EVENTUATE_DB_POOL_SIZE', 'LOG_LEVEL', 'EVENTUATE_SCHEMA', 'DATABASE_URL', 'EVENTUATE_BODY_LIMIT', 'KAFKA_BROKERS']) {
+    for (const name of ['PORT', 'EVENTUATE_DB_POOL_SIZE', 'LOG_LEVEL', 'LOG_FORMAT', 'EVENTUATE_SCHEMA', 'DATABASE_URL', 'EVENTUATE_BODY_LIMIT', 'KAFKA_BROKERS']) {
       expect(error!.message).toContain(name);
     }
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000": expected an integer from 0 to 65535/);

@@ -51,7 +51,7 @@ export interface HttpResponse {
   json(): any;
 }
 
-// Requests go over real HTTP: Fastify's inject() needs light-my-request, whose ESM-only `cookie` jest cannot load on Node 20.
+// Requests go over real HTTP, as a client's do (sockets, keep-alive, the server's timeouts), rather than Fastify's inject().
 export async function httpCall(baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
