@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, type ConfigVariable } from '../event-store-server/config';
 import { StartupError } from '../event-store-server/startup-error';
-import { CLIENT_VARIABLES } from './support/client-args';
+import { CLIENT_VARIABLES } from './support/client-variables';
 import type { Command } from './commands/command';
 
 const COMMANDS_DIR = join(__dirname, 'commands');

@@ -1,15 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HttpEventStore } from '../../client/http-event-store';
 import { EventStoreError } from '../../src/errors';
-import type { ConfigVariable } from '../../event-store-server/config';
-
-export const DEFAULT_SERVER_URL = 'http://localhost:8080';
-
-/** The variables of the commands that talk to a running server, as the examples read them; a flag wins over its variable. */
-export const CLIENT_VARIABLES: readonly ConfigVariable[] = [
-  { name: 'EVENTUATE_URL', default: DEFAULT_SERVER_URL, description: 'Server that history and tail read from (--url wins).' },
-  { name: 'EVENTUATE_API_KEY', description: "API key history and tail send, one of the server's EVENTUATE_API_KEYS (--api-key wins)." },
-];
+import { DEFAULT_SERVER_URL } from './client-variables';
 
 /** The options every command that talks to a running server shares. No defaults here: an unset flag falls back to its variable. */
 export const serverOptions = {
