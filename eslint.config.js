@@ -48,6 +48,24 @@ module.exports = tseslint.config(
       }],
     },
   },
+  // The examples are written as a user's project: the library only through the package's entry points
+  // (tsconfig.json's `paths` map them to the sources here). Their tests may also use test/'s harness.
+  {
+    files: ['examples/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^(\\.\\./)+(src|client|event-store-server|cli|bench|test)(/|$)', message: 'examples import eventuate-local-ts, eventuate-local-ts/client, /server or /testing, as a user\'s project does' }],
+      }],
+    },
+  },
+  {
+    files: ['examples/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^(\\.\\./)+(src|client|event-store-server|cli|bench)(/|$)', message: 'examples import eventuate-local-ts, eventuate-local-ts/client, /server or /testing, as a user\'s project does (tests may use test/)' }],
+      }],
+    },
+  },
   // The config files themselves are CommonJS.
   { files: ['*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

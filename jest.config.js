@@ -4,11 +4,17 @@
  * The toolchain is pure JavaScript on purpose: packages with per-platform native binaries
  * (swc, esbuild) cannot be locked for every platform from the registry mirror these machines use.
  */
+const { pathsToModuleNameMapper } = require('ts-jest');
+const ts = require('typescript');
+
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
+// `eventuate-local-ts/client` and the other package names the examples import resolve to the sources, as in tsconfig.json.
+const { paths } = ts.readConfigFile(require.resolve('./tsconfig.json'), ts.sys.readFile).config.compilerOptions;
 
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': tsJest },
+  moduleNameMapper: pathsToModuleNameMapper(paths, { prefix: '<rootDir>/' }),
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

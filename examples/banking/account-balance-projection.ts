@@ -1,4 +1,4 @@
-import { EventHandlerMethod, EventSubscriber, type EventHandlerContext } from '../../client';
+import { EventHandlerMethod, EventSubscriber, type EventHandlerContext } from 'eventuate-local-ts/client';
 import { AccountCredited, AccountDebited, AccountDebitFailedDueToInsufficientFunds, AccountOpened } from './account';
 import type { AccountBalanceView, AccountChange } from './account-balance-view';
 

@@ -1,4 +1,6 @@
-import { EventHandlerMethod, EventSubscriber, type AggregateRepository, type EventHandlerContext } from '../../client';
+// #region subscriber
+import { EventHandlerMethod, EventSubscriber, type AggregateRepository, type EventHandlerContext } from 'eventuate-local-ts/client';
+// #endregion
 import { CreditAccount, DebitAccount, type Account } from './account';
 import { DebitRecorded, MoneyTransferCreated } from './money-transfer';
 

@@ -1,4 +1,6 @@
-import { Aggregate, Apply, DomainEvent, Process } from '../../client';
+// #region aggregate
+import { Aggregate, Apply, DomainEvent, Process } from 'eventuate-local-ts/client';
+// #endregion
 
 /** Amounts are integers in cents, so sums are exact. */
 export type Cents = number;

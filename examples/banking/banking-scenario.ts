@@ -1,4 +1,4 @@
-import { AggregateRepository, type EventStore } from '../../client';
+import { AggregateRepository, type EventStore } from 'eventuate-local-ts/client';
 import { formatTable, money } from '../support/table';
 import { Account, OpenAccount, type Cents } from './account';
 import type { AccountBalanceView } from './account-balance-view';

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import { SubscriptionManager, type EventSource } from '../../client';
+// #region wiring
+import { SubscriptionManager, type EventSource } from 'eventuate-local-ts/client';
+// #endregion
 import { AccountBalanceProjection } from './account-balance-projection';
 import type { AccountBalanceView } from './account-balance-view';
 import { AccountWorkflow } from './account-workflow';

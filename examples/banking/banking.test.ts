@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Pool } from 'pg';
 import pino from 'pino';
-import { HttpEventStore, kafkaSource } from '../../client';
-import { buildApp } from '../../event-store-server';
-import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
+import { HttpEventStore, kafkaSource, PostgresEventStore } from 'eventuate-local-ts/client';
+import { buildApp } from 'eventuate-local-ts/server';
 import { spawnRelay, type RelayProcess } from '../../test/relay/relay-process';
 import { testDatabase, uniqueName, type TestDatabase } from '../../test/support/database';
 import { eventually, kafkaBrokers } from '../../test/support/kafka-collector';

@@ -1,4 +1,6 @@
-import { aggregateFixture } from '../../client/testing';
+// #region fixture
+import { aggregateFixture } from 'eventuate-local-ts/testing';
+// #endregion
 import {
   Account,
   AccountCredited,
@@ -22,7 +24,9 @@ import {
 } from './money-transfer';
 
 describe('Account', () => {
+  // #region fixture
   const account = () => aggregateFixture(Account).given(new AccountOpened('Ann', 100_00));
+  // #endregion
 
   it('opens with an owner and a balance of whole cents', () => {
     aggregateFixture(Account).when(new OpenAccount('Ann', 100_00)).expectEvents(new AccountOpened('Ann', 100_00));
@@ -30,6 +34,7 @@ describe('Account', () => {
     aggregateFixture(Account).when(new OpenAccount(' ', 1)).expectError(RangeError, 'owner');
   });
 
+  // #region fixture
   it('debits up to its balance and refuses more with an event the saga hears', () => {
     account()
       .when(new DebitAccount(100_00, 't-1'))
@@ -41,6 +46,7 @@ describe('Account', () => {
       .expectEvents(new AccountDebitFailedDueToInsufficientFunds(40_01, 't-2', 40_00))
       .expectState((a) => expect(a.balance).toBe(40_00));
   });
+  // #endregion
 
   it('credits', () => {
     account()

@@ -3,7 +3,7 @@
  * default http://localhost:8080), the saga and the balance projection running here.
  */
 import pino from 'pino';
-import { HttpEventStore } from '../../client';
+import { HttpEventStore } from 'eventuate-local-ts/client';
 import { exampleSource } from '../support/example-source';
 import { eventStoreUrl, runExample } from '../support/run-example';
 import { AccountBalanceView } from './account-balance-view';

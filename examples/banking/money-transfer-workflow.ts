@@ -1,4 +1,4 @@
-import { EntityNotFoundError, EventHandlerMethod, EventSubscriber, type AggregateRepository, type EventHandlerContext } from '../../client';
+import { EntityNotFoundError, EventHandlerMethod, EventSubscriber, type AggregateRepository, type EventHandlerContext } from 'eventuate-local-ts/client';
 import { money } from '../support/table';
 import { AccountCredited, AccountDebited, AccountDebitFailedDueToInsufficientFunds } from './account';
 import { RecordCredit, RecordDebit, RecordDebitFailed, type MoneyTransfer } from './money-transfer';

@@ -1,4 +1,4 @@
-import { Aggregate, Apply, DomainEvent, Process } from '../../client';
+import { Aggregate, Apply, DomainEvent, Process } from 'eventuate-local-ts/client';
 import { requireCents, type Cents } from './account';
 
 export class CreateMoneyTransfer {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { startEmbeddedPostgres } from '../../event-store-server';
+import { startEmbeddedPostgres } from 'eventuate-local-ts/server';
 
 export interface ViewDatabase {
   pool: Pool;

@@ -1,4 +1,4 @@
-import { endOfFeed, feedSource, HttpEventStore, kafkaSource, memoryCursorStore, memoryDeadLetters, type CursorStore, type EventSource } from '../../client';
+import { endOfFeed, feedSource, HttpEventStore, kafkaSource, memoryCursorStore, memoryDeadLetters, type CursorStore, type EventSource } from 'eventuate-local-ts/client';
 
 /**
  * Where an example's subscribers read events: Kafka when KAFKA_BROKERS is set (the server's relay

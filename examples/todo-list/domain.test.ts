@@ -1,4 +1,4 @@
-import { aggregateFixture } from '../../client/testing';
+import { aggregateFixture } from 'eventuate-local-ts/testing';
 import {
   AddTodo,
   CompleteTodo,

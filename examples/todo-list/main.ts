@@ -3,7 +3,7 @@
  * (EVENTUATE_URL, default http://localhost:8080) and read back from a CQRS view kept here by a subscriber.
  */
 import pino from 'pino';
-import { AggregateRepository, HttpEventStore, SubscriptionManager } from '../../client';
+import { AggregateRepository, HttpEventStore, SubscriptionManager } from 'eventuate-local-ts/client';
 import { exampleSource } from '../support/example-source';
 import { eventStoreUrl, runExample } from '../support/run-example';
 import { AddTodo, CompleteTodo, CreateTodoList, DeleteCompleted, TodoList, UpdateTodo } from './todo-list';

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { AggregateRepository, feedSource, HttpEventStore, memoryCursorStore, memoryDeadLetters, SubscriptionManager } from '../../client';
-import { buildApp } from '../../event-store-server';
-import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
+// #region in-memory-view
+import { AggregateRepository, feedSource, HttpEventStore, memoryCursorStore, memoryDeadLetters, PostgresEventStore, SubscriptionManager } from 'eventuate-local-ts/client';
+// #endregion
+import { buildApp } from 'eventuate-local-ts/server';
 import { testDatabase, type TestDatabase } from '../../test/support/database';
 import { AddTodo, CompleteTodo, CreateTodoList, DeleteCompleted, DeleteTodo, TodoList, UpdateTodo } from './todo-list';
 import { viewReached } from './todo-scenario';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Aggregate, Apply, DomainEvent, Process } from '../../client';
+import { Aggregate, Apply, DomainEvent, Process } from 'eventuate-local-ts/client';
 
 export class CreateTodoList {
   constructor(public name: string) {}

@@ -1,4 +1,4 @@
-import { EventHandlerMethod, EventSubscriber, type EventHandlerContext } from '../../client';
+import { EventHandlerMethod, EventSubscriber, type EventHandlerContext } from 'eventuate-local-ts/client';
 import { TodoAdded, TodoCompleted, TodoDeleted, TodoListCreated, TodoUpdated } from './todo-list';
 import type { TodoListChange, TodoView } from './todo-view';
 

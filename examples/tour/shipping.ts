@@ -2,7 +2,9 @@
  * The README's "Values in events" part: an event with a Date, a value object and an array of
  * value objects, written in the constructor style, reading back as the same types (tour.test.ts).
  */
-import { Aggregate, AggregateRepository, Apply, DomainEvent, InMemoryEventStore, Process, ValueObject } from '../../client';
+// #region values
+import { Aggregate, AggregateRepository, Apply, DomainEvent, InMemoryEventStore, Process, ValueObject } from 'eventuate-local-ts/client';
+// #endregion
 
 // #region values
 @ValueObject()

@@ -2,7 +2,9 @@
  * The README's five-minute tour, as code that compiles and runs (examples/tour/tour.test.ts).
  * The `#region` parts are what the README shows.
  */
-import { AggregateRepository, HttpEventStore } from '../../client';
+// #region repository
+import { AggregateRepository, HttpEventStore } from 'eventuate-local-ts/client';
+// #endregion
 import { Account, DebitAccount, OpenAccount } from '../banking/account';
 
 export interface TourResult {

@@ -12,6 +12,13 @@ describe('README', () => {
     expect(README).toBe(renderSnippets(ROOT, README));
   });
 
+  it('imports the library as a user does, from the package\'s entry points, never by a path into this repository', () => {
+    const entryPoints = Object.keys(packageJson.exports).filter((subpath) => subpath !== './package.json').map((subpath) => `eventuate-local-ts${subpath.slice(1)}`);
+    const imported = [...README.matchAll(/^import [^;]*? from '([^']+)';$/gm)].map((m) => m[1]);
+    expect(imported.filter((source) => source.startsWith('eventuate-local-ts')).length).toBeGreaterThanOrEqual(4);
+    expect(imported.filter((source) => source.startsWith('.') || (source.startsWith('eventuate-local-ts') && !entryPoints.includes(source)))).toEqual([]);
+  });
+
   it('names npm scripts and files that exist', () => {
     for (const [, script] of README.matchAll(/npm run ([\w:-]+)/g)) expect({ script, defined: script in packageJson.scripts }).toEqual({ script, defined: true });
     for (const [, link] of README.matchAll(/\]\(((?:examples|test|src|client|event-store-server|bench)\/[^)#]*|Dockerfile|docker-compose\.yml)\)/g)) {
