@@ -1,7 +1,6 @@
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { ConfigError, loadConfig } from '../../event-store-server/config';
 import { createLogger } from '../../event-store-server/logging';
-import { startRelay } from '../../event-store-server/relay';
 import type { Command } from './command';
 import { untilSignal } from '../support/signals';
 
@@ -15,6 +14,8 @@ export const command: Command = {
     ];
     if (problems.length > 0) throw new ConfigError(problems);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+    // Loaded here, not at the top: `help` reads every command, and a client-only install has no server packages.
+    const { startRelay } = await import('../../event-store-server/relay');
     const store = await PostgresEventStore.connect({ connectionString: config.databaseUrl!, schema: config.schema, poolSize: 2 });
     const relay = startRelay({
       store,

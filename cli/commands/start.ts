@@ -1,5 +1,4 @@
 import { loadConfig } from '../../event-store-server/config';
-import { startServer } from '../../event-store-server/start-server';
 import type { Command } from './command';
 import { untilSignal } from '../support/signals';
 
@@ -7,6 +6,8 @@ export const command: Command = {
   description: 'run the event store server (embedded PostgreSQL unless DATABASE_URL is set)',
   async run() {
     const config = loadConfig();
+    // Loaded here, not at the top: `help` reads every command, and a client-only install has no server packages.
+    const { startServer } = await import('../../event-store-server/start-server');
     const server = await startServer(config, {
       onDatabase: (db) =>
         console.log(db.embedded ? `eventuate-local data: embedded PostgreSQL in ${db.location}` : `eventuate-local data: ${db.location} (schema ${config.schema})`),

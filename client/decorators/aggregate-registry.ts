@@ -113,7 +113,7 @@ function handledClass(decorator: string, kind: string, prototype: object, declar
             : `parameter type ${describeClass(parameterType as Function)}`;
     throw new RegistrationError(
       `${decorator}() on ${aggregateName}.${declaration.methodName}: cannot read the ${kind} class (${found}); ` +
-        `type the parameter with a ${kind} class, not an interface or union, or name it: ${decorator}(${kind === 'event' ? 'EventClass' : 'CommandClass'})` +
+        `type the parameter with ${kind === 'event' ? 'an' : 'a'} ${kind} class, not an interface or union, or name it: ${decorator}(${kind === 'event' ? 'EventClass' : 'CommandClass'})` +
         (parameterTypes === undefined ? '; is emitDecoratorMetadata on?' : ''),
     );
   }

@@ -118,5 +118,7 @@ describe('the packed package in a fresh project', () => {
     // The CLI's client commands need none of them.
     const history = await run(cli, ['history', '--help'], { cwd: consumer, env: userEnv() });
     expect(output(history)).toEqual({ code: 0, output: expect.stringContaining('usage: eventuate-local history') });
+    const help = await run(cli, ['help'], { cwd: consumer, env: userEnv() });
+    expect(output(help)).toEqual({ code: 0, output: expect.stringMatching(/start\s+run the event store server[\s\S]*history/) });
   });
 });
