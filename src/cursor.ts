@@ -75,29 +75,39 @@ export function decodeCursor(cursor: string | undefined): DecodedCursor {
   throw new InvalidCursorError(`not a feed cursor: ${JSON.stringify(cursor.slice(0, 100))}`);
 }
 
-/** Where `cursor` points in the feed of `issuer`; an InvalidCursorError when it is malformed or not the issuer's. */
-export function positionIn(cursor: string | undefined, issuer: CursorIssuer): FeedPosition {
-  const decoded = decodeCursor(cursor);
+const START_AGAIN = 'Start again without a cursor (the whole feed) or from a cursor this store gave';
+
+/** Where `cursor` points in the feed of `issuer`, or why it is no place there. */
+export function placeIn(cursor: string | undefined, issuer: CursorIssuer): { position: FeedPosition } | { refused: string } {
+  let decoded: DecodedCursor;
+  try {
+    decoded = decodeCursor(cursor);
+  } catch (err) {
+    return { refused: (err as Error).message };
+  }
   const position = { transactionId: decoded.transactionId, position: decoded.position };
-  if (decoded.storeId === issuer.storeId) return position;
+  if (decoded.storeId === issuer.storeId) return { position };
   if (decoded.storeId !== undefined) {
-    throw new InvalidCursorError(
-      `the cursor was issued by another event store (${decoded.storeId}; this one is ${issuer.storeId}): ` +
-        `a cursor is only valid on the store that gave it, and this store's feed does not contain that place. ` +
-        `If this store was renumbered by repair-after-restore, cursors from before the repair are refused too. ` +
-        `Start again without a cursor (the whole feed) or from a cursor this store gave`,
-    );
+    return {
+      refused:
+        `the cursor was issued by another event store (${decoded.storeId}; this one is ${issuer.storeId}): a cursor is only ` +
+        `valid on the store that gave it (after repair-after-restore, cursors from before the repair are another store's)`,
+    };
   }
   // An unidentified start cannot skip anything, whichever store it came from.
-  if (decoded.transactionId === 0n && decoded.position === 0n) return position;
-  if (!issuer.acceptsUnidentifiedCursors) {
-    throw new InvalidCursorError(
+  if ((decoded.transactionId === 0n && decoded.position === 0n) || issuer.acceptsUnidentifiedCursors) return { position };
+  return {
+    refused:
       `the cursor carries no store identity (an earlier version's cursor) and this store (${issuer.storeId}) never issued such ` +
-        `cursors: it was created after cursors carried their store's identity, or renumbered by repair-after-restore. ` +
-        `Start again without a cursor (the whole feed) or from a cursor this store gave`,
-    );
-  }
-  return position;
+      `cursors: it was created after cursors carried their store's identity, or renumbered by repair-after-restore`,
+  };
+}
+
+/** Where `cursor` points in the feed of `issuer`; an InvalidCursorError when it is malformed or not the issuer's. */
+export function positionIn(cursor: string | undefined, issuer: CursorIssuer): FeedPosition {
+  const placed = placeIn(cursor, issuer);
+  if ('refused' in placed) throw new InvalidCursorError(`${placed.refused}. ${START_AGAIN}`);
+  return placed.position;
 }
 
 /** A cursor beyond what the store has ever committed comes from elsewhere (or was made up): reading on would skip what comes. */
@@ -106,7 +116,7 @@ export function refusePastPresent(position: FeedPosition, present: FeedPosition)
     throw new InvalidCursorError(
       `the cursor points past this store's present (transaction ${position.transactionId}, position ${position.position}; ` +
         `the store has reached transaction ${present.transactionId}, position ${present.position}): it was not issued by ` +
-        `this store's feed as it is now. Start again without a cursor or from a cursor this store gave`,
+        `this store's feed as it is now. ${START_AGAIN}`,
     );
   }
 }

@@ -80,7 +80,7 @@ export async function migrate(pool: Pool, schema: string, migrations: Migration[
   const client = await pool.connect();
   const applied: number[] = [];
   try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`eventuate-migrations:${schema}`]);
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [migrationLockKey(schema)]);
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
       await client.query(
@@ -102,12 +102,17 @@ export async function migrate(pool: Pool, schema: string, migrations: Migration[
         applied.push(migration.version);
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`eventuate-migrations:${schema}`]);
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [migrationLockKey(schema)]);
     }
   } finally {
     client.release();
   }
   return applied;
+}
+
+/** The advisory lock (`hashtext` of this key) under which a schema's tables change shape. */
+export function migrationLockKey(schema: string): string {
+  return `eventuate-migrations:${schema}`;
 }
 
 /** The NOTIFY channel on which stores announce commits of a schema's events. */

@@ -2,7 +2,7 @@ import { Pool, PoolConfig, QueryConfig } from 'pg';
 import { v4 as uuidv4 } from 'uuid';
 import { resolveRefusedWrite, ExistingEvent } from '../append-outcome';
 import { CursorIssuer, encodeCursor, positionIn, refusePastPresent } from '../cursor';
-import { EntityNotFoundError, EventStoreError, ServiceUnavailableError, ValidationError } from '../errors';
+import { EntityNotFoundError, EventStoreError, InvalidCursorError, ServiceUnavailableError, ValidationError } from '../errors';
 import type { EventStore } from '../event-store';
 import type {
   AppendEventsRequest,
@@ -244,7 +244,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readFeed(options: FeedOptions = {}): Promise<FeedPage> {
-    const issuer = await this.ready();
+    const issuerPromise = this.ready();
+    const issuer = await issuerPromise;
     const start = positionIn(options.after, issuer);
     const limit = pageSize(options.limit);
     options.entityTypes?.forEach(checkEntityType);
@@ -257,6 +258,13 @@ export class PostgresEventStore implements EventStore {
         const position = positionIn(after, issuer);
         // Two statements, in this order: the horizon's proof needs the rows read with a later snapshot than its own.
         const [present] = await this.query('feedHorizon', []);
+        if (present.store_id !== issuer.storeId) {
+          if (this.issuer === issuerPromise) this.issuer = undefined;
+          throw new InvalidCursorError(
+            `the feed of schema ${this.schema} was renumbered (repair-after-restore) while this store was running: cursors from ` +
+              `before (${issuer.storeId}) are no place in it. Start again without a cursor or from a cursor the store gives now`,
+          );
+        }
         refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id), position: BigInt(present.present_position) });
         const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon]);
         const events = rows

@@ -119,7 +119,8 @@ export function buildQueries(s: string) {
      * It is the lowest transaction id of this statement's snapshot that is still running and not
      * known to belong to another database, else the snapshot's xmax. `present` is the newest
      * transaction id that may have committed (xmax - 1): no cursor this store issued lies beyond
-     * it, nor beyond the position sequence's last value.
+     * it, nor beyond the position sequence's last value. `store_id` tells a running store that
+     * repair-after-restore renumbered the feed under it.
      *
      * Why rows below the horizon H can be read safely by a LATER statement (snapshot S2, taken
      * after this one's snapshot S1 — the caller runs the feed statement only once this answered):
@@ -160,7 +161,8 @@ export function buildQueries(s: string) {
               WHERE prepared.transaction = xid(running) AND prepared.database <> current_database())
         ), pg_snapshot_xmax(s))::text AS horizon,
         (pg_snapshot_xmax(s)::text::numeric - 1)::text AS present_transaction_id,
-        coalesce(pg_sequence_last_value(pg_get_serial_sequence('${s}.events', 'position')), 0)::text AS present_position
+        coalesce(pg_sequence_last_value(pg_get_serial_sequence('${s}.events', 'position')), 0)::text AS present_position,
+        (SELECT store_id FROM ${s}.store_identity) AS store_id
       FROM snapshot`,
 
     /**
