@@ -1,10 +1,10 @@
 import { InMemoryEventStore, PostgresEventStore } from '../../src';
-import { testDatabase } from '../support/database';
+import { scratchDatabase } from '../support/database';
 import { eventStoreContract } from '../support/event-store-contract';
 
-eventStoreContract('PostgresEventStore', async () => {
-  const db = testDatabase('contract');
-  const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema });
+eventStoreContract('PostgresEventStore', async ({ feedFallbackPollMs }) => {
+  const db = await scratchDatabase('contract');
+  const store = await PostgresEventStore.connect({ connectionString: db.connectionString, feedFallbackPollMs });
   return {
     store,
     close: async () => {
@@ -14,7 +14,7 @@ eventStoreContract('PostgresEventStore', async () => {
   };
 });
 
-eventStoreContract('InMemoryEventStore', async () => {
-  const store = new InMemoryEventStore();
+eventStoreContract('InMemoryEventStore', async ({ feedFallbackPollMs }) => {
+  const store = new InMemoryEventStore({ feedFallbackPollMs });
   return { store, close: () => store.close() };
 });
