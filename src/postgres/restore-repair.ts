@@ -149,6 +149,7 @@ async function lockOrExplain(client: PoolClient, statement: string, table: strin
     if ((err as { code?: string }).code !== '55P03') throw err;
     throw new Error(
       `${table} is in use by another session (a server, a relay, a subscriber or an open transaction): stop every server and relay of this store, then run the repair again`,
+      { cause: err },
     );
   }
 }

@@ -56,8 +56,12 @@ describe('the global feed over HTTP', () => {
     expect(polled.status).toBe(400);
     expect(polled.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(polled.json()).toMatchObject({ error: 'invalid_cursor', status: 400, detail: expect.stringMatching(/another event store/) });
-    for (const headers of [{}, { 'last-event-id': foreign }]) {
-      const streamed = await f.call('GET', `/events/stream${'last-event-id' in headers ? '' : `?after=${foreign}`}`, undefined, headers);
+    const streams: Array<[string, Record<string, string>]> = [
+      [`/events/stream?after=${foreign}`, {}],
+      ['/events/stream', { 'last-event-id': foreign }],
+    ];
+    for (const [path, headers] of streams) {
+      const streamed = await f.call('GET', path, undefined, headers);
       expect(streamed.status).toBe(400);
       expect(streamed.json()).toMatchObject({ error: 'invalid_cursor' });
     }
