@@ -110,13 +110,17 @@ export function positionIn(cursor: string | undefined, issuer: CursorIssuer): Fe
   return placed.position;
 }
 
-/** A cursor beyond what the store has ever committed comes from elsewhere (or was made up): reading on would skip what comes. */
-export function refusePastPresent(position: FeedPosition, present: FeedPosition): void {
-  if (position.transactionId > present.transactionId || position.position > present.position) {
+/**
+ * A cursor beyond what the store has ever committed comes from elsewhere (or was made up): reading
+ * on would skip what comes. `present.position` is left out where positions cannot skip anything.
+ */
+export function refusePastPresent(position: FeedPosition, present: { transactionId: bigint; position?: bigint }): void {
+  if (position.transactionId > present.transactionId || (present.position !== undefined && position.position > present.position)) {
+    const reached = present.position === undefined ? '' : `, position ${present.position}`;
     throw new InvalidCursorError(
       `the cursor points past this store's present (transaction ${position.transactionId}, position ${position.position}; ` +
-        `the store has reached transaction ${present.transactionId}, position ${present.position}): it was not issued by ` +
-        `this store's feed as it is now. ${START_AGAIN}`,
+        `the store has reached transaction ${present.transactionId}${reached}): it was not issued by this store's feed as ` +
+        `it is now. ${START_AGAIN}`,
     );
   }
 }

@@ -265,7 +265,7 @@ export class PostgresEventStore implements EventStore {
               `before (${issuer.storeId}) are no place in it. Start again without a cursor or from a cursor the store gives now`,
           );
         }
-        refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id), position: BigInt(present.present_position) });
+        refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id) });
         const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon]);
         const events = rows
           .filter((r) => r.event_id !== null)

@@ -117,9 +117,10 @@ export function buildQueries(s: string) {
      * The feed's horizon: every committed row with a transaction id below it is visible to any
      * snapshot taken after this statement's, and no transaction below it can still insert one.
      * It is the lowest transaction id of this statement's snapshot that is still running and not
-     * known to belong to another database, else the snapshot's xmax. `present` is the newest
-     * transaction id that may have committed (xmax - 1): no cursor this store issued lies beyond
-     * it, nor beyond the position sequence's last value. `store_id` tells a running store that
+     * known to belong to another database, else the snapshot's xmax. `present_transaction_id` is
+     * the newest transaction id that may have committed (xmax - 1): no cursor this store issued
+     * lies beyond it. (A cursor's position needs no such bound: rows of transactions up to it are
+     * all in, so a larger position passes none.) `store_id` tells a running store that
      * repair-after-restore renumbered the feed under it.
      *
      * Why rows below the horizon H can be read safely by a LATER statement (snapshot S2, taken
@@ -161,7 +162,6 @@ export function buildQueries(s: string) {
               WHERE prepared.transaction = xid(running) AND prepared.database <> current_database())
         ), pg_snapshot_xmax(s))::text AS horizon,
         (pg_snapshot_xmax(s)::text::numeric - 1)::text AS present_transaction_id,
-        coalesce(pg_sequence_last_value(pg_get_serial_sequence('${s}.events', 'position')), 0)::text AS present_position,
         (SELECT store_id FROM ${s}.store_identity) AS store_id
       FROM snapshot`,
 

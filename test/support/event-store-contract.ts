@@ -269,12 +269,8 @@ export function eventStoreContract(name: string, open: (options: ContractStoreOp
       const own = await drain(store, undefined);
       const { storeId, transactionId, position } = decodeCursor(own);
       expect(storeId).toMatch(/^[0-9a-f]{16}$/);
-      for (const future of [
-        { transactionId: transactionId + (1n << 40n), position },
-        { transactionId, position: position + (1n << 40n) },
-      ]) {
-        await expect(store.readFeed({ after: encodeCursor(storeId!, future) })).rejects.toMatchObject({ code: 'invalid_cursor', message: /past this store's present/ });
-      }
+      const future = encodeCursor(storeId!, { transactionId: transactionId + (1n << 40n), position });
+      await expect(store.readFeed({ after: future })).rejects.toMatchObject({ code: 'invalid_cursor', message: /past this store's present/ });
 
       // An earlier version's cursor, "<transaction id>.<position>" without identity: this store never issued one...
       const unidentified = Buffer.from('1.1').toString('base64url');
