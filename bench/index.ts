@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
   find: { file: 'find.ts', what: 'AggregateRepository.find on a 1,000-event entity' },
   replay: { file: 'replay.ts', what: 'replaying 100,000 events into an aggregate' },
   relay: { file: 'relay-latency.ts', what: 'append-to-handler latency through the relay and Kafka' },
+  'feed-stall': { file: 'feed-stall.ts', what: "append-to-feed delay while another database's transaction stays open" },
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHMARKS);

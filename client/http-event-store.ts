@@ -1,5 +1,5 @@
 import { v4 as uuidv4 } from 'uuid';
-import { encodeCursor, decodeCursor } from '../src/cursor';
+import { decodeCursor } from '../src/cursor';
 import { EventStoreError, ServiceUnavailableError } from '../src/errors';
 import type { EventStore } from '../src/event-store';
 import type {
@@ -105,9 +105,10 @@ export class HttpEventStore implements EventStore {
   }
 
   async readFeed(options: FeedOptions = {}): Promise<FeedPage> {
-    const after = encodeCursor(decodeCursor(options.after));
+    // Checked for form here (an InvalidCursorError without a round trip); which store issued it is the server's question.
+    decodeCursor(options.after);
     const query = {
-      after,
+      after: options.after || undefined,
       limit: options.limit,
       entityTypes: options.entityTypes?.length ? options.entityTypes.join(',') : undefined,
       waitMs: options.waitMs,
@@ -116,7 +117,7 @@ export class HttpEventStore implements EventStore {
       return await this.send('GET', '/events', { query, signal: options.signal, extraTimeoutMs: options.waitMs });
     } catch (err) {
       // An aborted long poll is a normal end: nothing read.
-      if (options.signal?.aborted) return { events: [], cursor: after };
+      if (options.signal?.aborted) return { events: [], cursor: options.after ?? '' };
       throw err;
     }
   }

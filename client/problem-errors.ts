@@ -4,6 +4,7 @@ import {
   EntityNotFoundError,
   ErrorCode,
   EventStoreError,
+  InvalidCursorError,
   OptimisticLockingError,
   ServiceUnavailableError,
   UnauthorizedError,
@@ -39,6 +40,8 @@ export function errorFromProblem(status: number, body: ProblemBody, entity: { en
       return new UnauthorizedError(detail);
     case 'service_unavailable':
       return new ServiceUnavailableError(detail);
+    case 'invalid_cursor':
+      return new InvalidCursorError(detail);
   }
   const code = (typeof body.error === 'string' ? body.error : status >= 500 ? 'internal_error' : 'validation_error') as ErrorCode;
   return new EventStoreError(code, detail, details);

@@ -16,6 +16,7 @@ const TITLES: Record<ProblemCode, string> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   service_unavailable: 'Service unavailable',
+  invalid_cursor: 'Invalid cursor',
   internal_error: 'Internal server error',
 };
 

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'service_unavailable'
+  | 'invalid_cursor'
   | 'internal_error';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -21,6 +22,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   service_unavailable: 503,
+  invalid_cursor: 400,
   internal_error: 500,
 };
 
@@ -102,5 +104,12 @@ export class UnauthorizedError extends EventStoreError {
 export class ServiceUnavailableError extends EventStoreError {
   constructor(message = 'the event store database is unavailable', details: Record<string, unknown> = {}) {
     super('service_unavailable', message, details);
+  }
+}
+
+/** A feed cursor that is malformed, issued by another store, or pointing past this store's present. */
+export class InvalidCursorError extends EventStoreError {
+  constructor(message: string) {
+    super('invalid_cursor', message);
   }
 }

@@ -3,6 +3,6 @@ export * from './model';
 export * from './errors';
 export * from './event-store';
 export * from './names';
-export { encodeCursor, decodeCursor, FeedPosition } from './cursor';
 export { PostgresEventStore, PostgresEventStoreOptions } from './postgres/postgres-event-store';
-export { InMemoryEventStore } from './memory/in-memory-event-store';
+export { DatabaseRestoredError } from './postgres/store-identity';
+export { InMemoryEventStore, InMemoryEventStoreOptions } from './memory/in-memory-event-store';

@@ -6,9 +6,21 @@ export interface CommitWaiter {
 }
 
 /** Without any notification, look again this often: a safety net, not the mechanism. */
-const FALLBACK_POLL_MS = 1000;
-/** After a commit whose events are not readable yet (an older transaction is still open), look again soon, backing off. */
-const RECHECK_MS = 20;
+export const DEFAULT_FALLBACK_POLL_MS = 1000;
+/**
+ * After a commit whose events are not readable yet (an older transaction of this database is still
+ * open), look again soon, doubling the pause from the first to the last of these; past it, only a
+ * commit announcement or the fallback poll wakes the reader.
+ */
+const RECHECK_FIRST_MS = 20;
+const RECHECK_LAST_MS = 640;
+
+export interface LongPollOptions {
+  waitMs: number;
+  signal?: AbortSignal;
+  /** Default DEFAULT_FALLBACK_POLL_MS. */
+  fallbackPollMs?: number;
+}
 
 /**
  * Reads the feed until it returns events or `waitMs` passes, sleeping between reads until a commit
@@ -18,19 +30,21 @@ export async function longPoll(
   cursor: string,
   read: (after: string) => Promise<FeedPage>,
   commits: CommitWaiter,
-  options: { waitMs: number; signal?: AbortSignal },
+  options: LongPollOptions,
 ): Promise<FeedPage> {
   const deadline = Date.now() + options.waitMs;
+  const fallbackPollMs = options.fallbackPollMs ?? DEFAULT_FALLBACK_POLL_MS;
   // Start by looking again soon: events committed before this call may still be hidden behind an
   // older open transaction, and no notification will come when that one rolls back.
-  let recheckMs = RECHECK_MS;
+  let recheckMs = RECHECK_FIRST_MS;
   for (;;) {
     const page = await read(cursor);
     const remaining = deadline - Date.now();
     if (page.events.length > 0 || remaining <= 0 || options.signal?.aborted) return page;
     cursor = page.cursor;
-    const committed = await commits.waitForCommit(Math.min(recheckMs || FALLBACK_POLL_MS, remaining), options.signal);
-    recheckMs = committed ? RECHECK_MS : recheckMs && Math.min(recheckMs * 2, FALLBACK_POLL_MS);
+    const pauseMs = recheckMs <= RECHECK_LAST_MS ? Math.min(recheckMs, fallbackPollMs) : fallbackPollMs;
+    const committed = await commits.waitForCommit(Math.min(pauseMs, remaining), options.signal);
+    recheckMs = committed ? RECHECK_FIRST_MS : Math.min(recheckMs * 2, RECHECK_LAST_MS * 2);
   }
 }
 

@@ -1,3 +1,4 @@
+import { InvalidCursorError } from '../../src/errors';
 import type { FeedPage, StoredEvent } from '../../src/model';
 import { HttpEventStore } from '../http-event-store';
 import { jitteredBackoffMs, sleep } from '../../src/backoff';
@@ -124,6 +125,9 @@ class FeedSubscription implements RunningSubscription {
         failures = 0;
       } catch (err) {
         if (signal.aborted) return;
+        // A refused cursor (another store's, or from before a repair-after-restore) stays refused:
+        // halt with the error, which names the way out, instead of retrying for ever.
+        if (err instanceof InvalidCursorError) throw err;
         failures++;
         this.subscription.logger.warn({ err, subscriberId: this.subscriberId, attempt: failures }, 'cannot read the event feed; retrying');
         await sleep(jitteredBackoffMs(failures, { baseMs: 200, maxMs: 10_000 }), signal);

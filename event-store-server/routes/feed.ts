@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { decodeCursor } from '../../src/cursor';
 import type { StoredEvent } from '../../src/model';
 import { toProblem } from '../problem';
 import { parseEntityTypes } from '../query-params';
@@ -37,9 +36,11 @@ export function registerFeedRoutes(app: FastifyInstance, { store, shutdown, hear
     const lastEventId = request.headers['last-event-id'];
     // A reconnecting EventSource sends the id of the last event it received; that wins over ?after.
     const start = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : (request.query.after ?? '');
-    decodeCursor(start); // a bad cursor is a 400 problem, answered before the stream begins
     const entityTypes = parseEntityTypes(request.query.entityTypes);
     const signal = requestLifetime(reply, shutdown);
+    // The first page is read before the stream begins, so that a cursor the store refuses (malformed,
+    // another store's, past its present) is a 400 problem rather than an error inside a 200 stream.
+    let page = await store.readFeed({ after: start, limit: STREAM_PAGE_SIZE, entityTypes, signal });
 
     reply.hijack();
     const res = reply.raw;
@@ -56,12 +57,11 @@ export function registerFeedRoutes(app: FastifyInstance, { store, shutdown, hear
 
     try {
       await write('retry: 2000\n\n');
-      let cursor = start;
+      for (const event of page.events) await sendEvent(event);
       while (!signal.aborted && !res.destroyed) {
         // The store's long poll wakes on a commit (LISTEN/NOTIFY); waiting the heartbeat interval only bounds the silence.
-        const page = await store.readFeed({ after: cursor, limit: STREAM_PAGE_SIZE, entityTypes, waitMs: heartbeatMs, signal });
+        page = await store.readFeed({ after: page.cursor, limit: STREAM_PAGE_SIZE, entityTypes, waitMs: heartbeatMs, signal });
         for (const event of page.events) await sendEvent(event);
-        cursor = page.cursor;
         if (page.events.length === 0 && !signal.aborted) await write(': heartbeat\n\n');
       }
     } catch (err) {

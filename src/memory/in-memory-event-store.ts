@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
 import { ExistingEvent, resolveRefusedWrite } from '../append-outcome';
-import { decodeCursor, encodeCursor } from '../cursor';
+import { CursorIssuer, encodeCursor, newStoreId, positionIn, refusePastPresent } from '../cursor';
 import { EntityNotFoundError, ValidationError } from '../errors';
 import type { EventStore } from '../event-store';
 import { CommitWaiter, longPoll, waitForCommit } from '../long-poll';
@@ -51,12 +51,21 @@ interface FeedEntry {
  * validation, versioning, idempotency and errors as PostgreSQL, nothing persisted.
  * Each write is one "transaction", so the feed order is the write order.
  */
+export interface InMemoryEventStoreOptions {
+  /** How often a waiting feed read looks again when no commit was announced; default 1000 ms. */
+  feedFallbackPollMs?: number;
+}
+
 export class InMemoryEventStore implements EventStore, CommitWaiter {
   private readonly entities = new Map<string, EntityRecord>();
   private readonly eventsById = new Map<string, ExistingEvent>();
   private readonly feed: FeedEntry[] = [];
   private readonly listeners = new Set<() => void>();
   private transactions = 0n;
+  /** Each instance is a store of its own: a cursor from another one (or from before a restart) is refused. */
+  private readonly issuer: CursorIssuer = { storeId: newStoreId(), acceptsUnidentifiedCursors: false };
+
+  constructor(private readonly options: InMemoryEventStoreOptions = {}) {}
 
   async create(request: CreateEntityRequest): Promise<AppendResult> {
     checkCreateRequest(request);
@@ -186,23 +195,28 @@ export class InMemoryEventStore implements EventStore, CommitWaiter {
   }
 
   async readFeed(options: FeedOptions = {}): Promise<FeedPage> {
-    const first = encodeCursor(decodeCursor(options.after));
+    const start = positionIn(options.after, this.issuer);
+    refusePastPresent(start, { transactionId: this.transactions, position: BigInt(this.feed.length) });
     const limit = pageSize(options.limit);
     options.entityTypes?.forEach(checkEntityType);
     const types = options.entityTypes?.length ? new Set(options.entityTypes) : undefined;
     const read = async (after: string): Promise<FeedPage> => {
-      const from = decodeCursor(after);
+      const from = positionIn(after, this.issuer);
       // Positions are dense and 1-based, so the first unread entry is at index `position`.
       const unread = this.feed.slice(Number(from.position));
       const matching = types ? unread.filter((f) => types.has(f.event.entityType)) : unread;
       const page = matching.slice(0, limit);
       const lastRead = page.length < limit ? unread.at(-1) : page.at(-1);
       return {
-        events: page.map((f) => ({ ...structuredClone(f.event), cursor: cursorOf(f) })),
-        cursor: lastRead ? cursorOf(lastRead) : after,
+        events: page.map((f) => ({ ...structuredClone(f.event), cursor: this.cursorOf(f) })),
+        cursor: lastRead ? this.cursorOf(lastRead) : after,
       };
     };
-    return longPoll(first, read, this, { waitMs: options.waitMs ?? 0, signal: options.signal });
+    return longPoll(encodeCursor(this.issuer.storeId, start), read, this, {
+      waitMs: options.waitMs ?? 0,
+      signal: options.signal,
+      fallbackPollMs: this.options.feedFallbackPollMs,
+    });
   }
 
   onCommit(listener: () => void): () => void {
@@ -218,6 +232,10 @@ export class InMemoryEventStore implements EventStore, CommitWaiter {
     this.listeners.clear();
   }
 
+  private cursorOf(entry: FeedEntry): string {
+    return encodeCursor(this.issuer.storeId, { transactionId: entry.transactionId, position: entry.position });
+  }
+
   private find(entityType: string, entityId: string): EntityRecord {
     checkEntityType(entityType);
     checkEntityId(entityId);
@@ -229,10 +247,6 @@ export class InMemoryEventStore implements EventStore, CommitWaiter {
 
 function keyOf(entityType: string, entityId: string): string {
   return `${entityType}\u0000${entityId}`;
-}
-
-function cursorOf(entry: FeedEntry): string {
-  return encodeCursor({ transactionId: entry.transactionId, position: entry.position });
 }
 
 function snapshotAt(entityVersion: number, snapshot: SnapshotToSave, createdAt: string): StoredSnapshot {

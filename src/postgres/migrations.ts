@@ -51,6 +51,24 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'store identity',
+    // Written into every feed cursor, so that a cursor given to another store is refused instead of
+    // read there. One row; repair-after-restore gives the store a new identity.
+    up: (s) => `
+      CREATE TABLE ${s}.store_identity (
+        one_row boolean PRIMARY KEY DEFAULT true CHECK (one_row),
+        store_id text NOT NULL CHECK (store_id ~ '^[0-9a-f]{16}$'),
+        -- True when events existed before cursors carried an identity: this store may have issued
+        -- cursors without one, so it reads them.
+        accepts_unidentified_cursors boolean NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      INSERT INTO ${s}.store_identity (store_id, accepts_unidentified_cursors)
+      SELECT left(md5(gen_random_uuid()::text), 16), EXISTS (SELECT FROM ${s}.events);
+    `,
+  },
 ];
 
 /**
@@ -62,7 +80,7 @@ export async function migrate(pool: Pool, schema: string, migrations: Migration[
   const client = await pool.connect();
   const applied: number[] = [];
   try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`eventuate-migrations:${schema}`]);
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [migrationLockKey(schema)]);
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
       await client.query(
@@ -84,12 +102,17 @@ export async function migrate(pool: Pool, schema: string, migrations: Migration[
         applied.push(migration.version);
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`eventuate-migrations:${schema}`]);
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [migrationLockKey(schema)]);
     }
   } finally {
     client.release();
   }
   return applied;
+}
+
+/** The advisory lock (`hashtext` of this key) under which a schema's tables change shape. */
+export function migrationLockKey(schema: string): string {
+  return `eventuate-migrations:${schema}`;
 }
 
 /** The NOTIFY channel on which stores announce commits of a schema's events. */

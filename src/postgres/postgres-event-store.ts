@@ -1,8 +1,8 @@
 import { Pool, PoolConfig, QueryConfig } from 'pg';
 import { v4 as uuidv4 } from 'uuid';
 import { resolveRefusedWrite, ExistingEvent } from '../append-outcome';
-import { decodeCursor, encodeCursor } from '../cursor';
-import { EntityNotFoundError, EventStoreError, ServiceUnavailableError, ValidationError } from '../errors';
+import { CursorIssuer, encodeCursor, positionIn, refusePastPresent } from '../cursor';
+import { EntityNotFoundError, EventStoreError, InvalidCursorError, ServiceUnavailableError, ValidationError } from '../errors';
 import type { EventStore } from '../event-store';
 import type {
   AppendEventsRequest,
@@ -35,6 +35,7 @@ import { CommitListener } from './commit-listener';
 import { eventsChannel, migrate } from './migrations';
 import { buildQueries, Queries } from './queries';
 import { isUnavailable, quoteIdent } from './sql';
+import { issuerOf, StoreIdentityRow } from './store-identity';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
@@ -44,9 +45,19 @@ export interface PostgresEventStoreOptions {
   poolSize?: number;
   /** Apply migrations on connect; default true. */
   migrate?: boolean;
+  /**
+   * PostgreSQL ends a session of this store's pool that stays idle inside a transaction this long
+   * (`idle_in_transaction_session_timeout`), so a stuck process cannot hold back the feed of every
+   * reader of this database. Default 10000 ms; 0 turns it off.
+   */
+  idleInTransactionTimeoutMs?: number;
+  /** How often a waiting feed read looks again when no commit was announced; default 1000 ms. */
+  feedFallbackPollMs?: number;
   /** Extra node-postgres pool settings. */
   pool?: Omit<PoolConfig, 'connectionString' | 'max'>;
 }
+
+const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
 type Row = Record<string, any>;
 
@@ -57,17 +68,21 @@ export class PostgresEventStore implements EventStore {
   private readonly sql: Queries;
   private readonly commits: CommitListener;
   private readonly announcer: CommitAnnouncer;
+  private readonly feedFallbackPollMs?: number;
+  private issuer?: Promise<CursorIssuer>;
 
-  /** Opens the pool and applies pending migrations (under an advisory lock). */
+  /**
+   * Opens the pool, applies pending migrations (under an advisory lock) and reads the store's
+   * identity; refuses a database restored into another cluster (DatabaseRestoredError).
+   */
   static async connect(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
     const store = new PostgresEventStore(options);
-    if (options.migrate !== false) {
-      try {
-        await migrate(store.pool, store.schema);
-      } catch (err) {
-        await store.close();
-        throw translate(err);
-      }
+    try {
+      if (options.migrate !== false) await migrate(store.pool, store.schema);
+      await store.ready();
+    } catch (err) {
+      await store.close();
+      throw translate(err);
     }
     return store;
   }
@@ -75,7 +90,13 @@ export class PostgresEventStore implements EventStore {
   constructor(options: PostgresEventStoreOptions) {
     this.schema = options.schema ?? 'eventuate';
     this.sql = buildQueries(quoteIdent(this.schema));
-    this.pool = new Pool({ ...options.pool, connectionString: options.connectionString, max: options.poolSize ?? 20 });
+    this.pool = new Pool({
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      ...options.pool,
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 20,
+    });
+    this.feedFallbackPollMs = options.feedFallbackPollMs;
     // An idle client losing its connection is reported here; the next query reconnects.
     this.pool.on('error', () => undefined);
     const storeId = uuidv4();
@@ -94,6 +115,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async write(request: AppendEventsRequest, statement: 'create' | 'append'): Promise<AppendResult> {
+    await this.ready();
     const { entityType, entityId, expectedVersion, triggeringEventToken, snapshot } = request;
     const events = request.events.map((e) => ({
       eventId: e.eventId?.toLowerCase() ?? uuidv4(),
@@ -222,30 +244,39 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readFeed(options: FeedOptions = {}): Promise<FeedPage> {
-    const first = encodeCursor(decodeCursor(options.after));
+    const issuerPromise = this.ready();
+    const issuer = await issuerPromise;
+    const start = positionIn(options.after, issuer);
     const limit = pageSize(options.limit);
     options.entityTypes?.forEach(checkEntityType);
     const types = options.entityTypes?.length ? options.entityTypes : null;
+    const cursorAt = (transactionId: string, position: string) =>
+      encodeCursor(issuer.storeId, { transactionId: BigInt(transactionId), position: BigInt(position) });
     return longPoll(
-      first,
+      encodeCursor(issuer.storeId, start),
       async (after) => {
-        const position = decodeCursor(after);
-        const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types]);
+        const position = positionIn(after, issuer);
+        // Two statements, in this order: the horizon's proof needs the rows read with a later snapshot than its own.
+        const [present] = await this.query('feedHorizon', []);
+        if (present.store_id !== issuer.storeId) {
+          if (this.issuer === issuerPromise) this.issuer = undefined;
+          throw new InvalidCursorError(
+            `the feed of schema ${this.schema} was renumbered (repair-after-restore) while this store was running: cursors from ` +
+              `before (${issuer.storeId}) are no place in it. Start again without a cursor or from a cursor the store gives now`,
+          );
+        }
+        refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id) });
+        const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon]);
         const events = rows
           .filter((r) => r.event_id !== null)
-          .map((r) => ({
-            ...toStoredEvent(r),
-            cursor: encodeCursor({ transactionId: BigInt(r.transaction_id), position: BigInt(r.position) }),
-          }));
+          .map((r) => ({ ...toStoredEvent(r), cursor: cursorAt(r.transaction_id, r.position) }));
         let cursor = events.at(-1)?.cursor ?? after;
         // Fewer than a page: everything visible was read, including rows the type filter skipped.
-        if (events.length < limit && rows[0].horizon_transaction_id !== null) {
-          cursor = encodeCursor({ transactionId: BigInt(rows[0].horizon_transaction_id), position: BigInt(rows[0].horizon_position) });
-        }
+        if (events.length < limit && rows[0].newest_transaction_id !== null) cursor = cursorAt(rows[0].newest_transaction_id, rows[0].newest_position);
         return { events, cursor };
       },
       this.commits,
-      { waitMs: options.waitMs ?? 0, signal: options.signal },
+      { waitMs: options.waitMs ?? 0, signal: options.signal, fallbackPollMs: this.feedFallbackPollMs },
     );
   }
 
@@ -262,6 +293,33 @@ export class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     await this.commits.close();
     await this.pool.end().catch(() => undefined);
+  }
+
+  /**
+   * The store's identity, read once; refused (DatabaseRestoredError) when its events lie in the
+   * cluster's future. Writes wait for it too: appending to a restored database before its repair
+   * would mix new events into the restored ones' order.
+   */
+  private ready(): Promise<CursorIssuer> {
+    if (this.issuer) return this.issuer;
+    const issuer = this.query('storeIdentity', []).then(
+      (rows) => {
+        if (rows.length !== 1) throw new Error(`schema ${this.schema} has no store identity: apply the migrations (eventuate-local migrate)`);
+        return issuerOf(this.schema, rows[0] as StoreIdentityRow);
+      },
+      (err: unknown) => {
+        if ((err as { code?: string }).code === '42P01') {
+          throw new Error(`schema ${this.schema} is not migrated (no store_identity table): apply the migrations (eventuate-local migrate)`);
+        }
+        throw err;
+      },
+    );
+    // A failure (the database away, a restore not yet repaired) is not remembered: the next call asks again.
+    issuer.catch(() => {
+      if (this.issuer === issuer) this.issuer = undefined;
+    });
+    this.issuer = issuer;
+    return issuer;
   }
 
   /**

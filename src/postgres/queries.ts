@@ -114,29 +114,90 @@ export function buildQueries(s: string) {
       FROM ${s}.entities GROUP BY entity_type ORDER BY entity_type`,
 
     /**
-     * The gap-free feed: $1/$2 the cursor (transaction id, position), $3 limit, $4 entity types or null.
-     * Only rows of transactions older than every running one (below the snapshot's xmin) are read, so a
-     * transaction that commits late can never be passed by the cursor. `horizon_*` is the newest row the
-     * reader may skip to: with a type filter the cursor moves past rows of other types.
+     * The feed's horizon: every committed row with a transaction id below it is visible to any
+     * snapshot taken after this statement's, and no transaction below it can still insert one.
+     * It is the lowest transaction id of this statement's snapshot that is still running and not
+     * known to belong to another database, else the snapshot's xmax. `present_transaction_id` is
+     * the newest transaction id that may have committed (xmax - 1): no cursor this store issued
+     * lies beyond it. (A cursor's position needs no such bound: rows of transactions up to it are
+     * all in, so a larger position passes none.) `store_id` tells a running store that
+     * repair-after-restore renumbered the feed under it.
+     *
+     * Why rows below the horizon H can be read safely by a LATER statement (snapshot S2, taken
+     * after this one's snapshot S1 — the caller runs the feed statement only once this answered):
+     * take a transaction T whose rows could land in the events table with xid(T) < H.
+     * - H <= xmax(S1), so xid(T) < xmax(S1): T had been given its id before S1, and either it
+     *   had ended at S1, or it was running and is listed in S1's in-progress ids (xip; PostgreSQL
+     *   leaves out only lazy VACUUM and logical decoding, which insert no events).
+     * - Ended at S1: committed before S2 was taken, so S2 sees all its rows (or it rolled back).
+     * - Running at S1: then xid(T) is in xip and, being below H, was passed over, which happens
+     *   only when this statement saw it as the transaction id of a backend connected to another
+     *   database or of a prepared transaction of another database. A backend stays in its
+     *   database for life and holds one transaction at a time, and a prepared transaction keeps
+     *   its database: T runs in another database and cannot insert into this one's tables.
+     * So nothing below H can commit after S2: a cursor moved up to a row read below H never
+     * passes an event that commits later. The identification errs only on the safe side: an id
+     * whose owner is not seen (it ended meanwhile, it is moving from its backend to a prepared
+     * transaction, statistics hide it) counts as this database's and holds H back, for this read.
+     * That is also why the order of the statements matters: a horizon computed from S1 but read
+     * with an earlier snapshot would let a transaction ending between the two pass unseen.
+     * The statistics are read while this statement runs, after S1 (it is a transaction of its own,
+     * so pg_stat_activity's per-transaction cache starts empty). A transaction that got its id
+     * before S1 and still runs has had its backend since before S1, in the same status slot, showing
+     * its own database; the slot shows another backend only after that one left, ending its
+     * transaction or handing it to a prepared transaction, which keeps the database it came from.
+     * Ids compare as xid: pg_stat_activity and pg_prepared_xacts give 32-bit xids, the snapshot
+     * 64-bit xid8; xid(x) drops the epoch, and two running transactions never share the low 32
+     * bits (they are less than 2^31 apart: wraparound protection).
+     */
+    feedHorizon: `
+      WITH snapshot AS MATERIALIZED (SELECT pg_current_snapshot() AS s)
+      SELECT
+        coalesce((
+          SELECT min(running) FROM pg_snapshot_xip(s) AS running
+          WHERE NOT EXISTS (SELECT FROM pg_stat_get_activity(NULL) backend
+              WHERE backend.backend_xid = xid(running)
+                AND backend.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))
+            AND NOT EXISTS (SELECT FROM pg_prepared_xacts prepared
+              WHERE prepared.transaction = xid(running) AND prepared.database <> current_database())
+        ), pg_snapshot_xmax(s))::text AS horizon,
+        (pg_snapshot_xmax(s)::text::numeric - 1)::text AS present_transaction_id,
+        (SELECT store_id FROM ${s}.store_identity) AS store_id
+      FROM snapshot`,
+
+    /**
+     * The gap-free feed: $1/$2 the cursor (transaction id, position), $3 limit, $4 entity types or
+     * null, $5 the horizon from `feedHorizon`, computed by an earlier statement (see there).
+     * `newest_*` is the newest row the reader may skip to: with a type filter the cursor moves past
+     * rows of other types.
      * The ORDER BYs name `events.` columns: unqualified, they would mean the text aliases of the
      * select list and sort '1000' before '999', so a page would skip rows.
      */
     feed: `
-      WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
-      page AS (
+      WITH page AS (
         SELECT ${eventColumns}, transaction_id::text AS transaction_id, position::text AS position
-        FROM ${s}.events, horizon
-        WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin
+        FROM ${s}.events
+        WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < $5::xid8
           AND ($4::text[] IS NULL OR entity_type = ANY($4::text[]))
         ORDER BY events.transaction_id, events.position LIMIT $3),
       newest AS (
         SELECT transaction_id::text AS transaction_id, position::text AS position
-        FROM ${s}.events, horizon
-        WHERE $4::text[] IS NOT NULL AND (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin
+        FROM ${s}.events
+        WHERE $4::text[] IS NOT NULL AND (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < $5::xid8
         ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1)
-      SELECT page.*, newest.transaction_id AS horizon_transaction_id, newest.position AS horizon_position
+      SELECT page.*, newest.transaction_id AS newest_transaction_id, newest.position AS newest_position
       FROM (SELECT 1) one LEFT JOIN page ON true LEFT JOIN newest ON true
       ORDER BY page.transaction_id::xid8, page.position::bigint`,
+
+    /**
+     * The store's identity, and whether its events hold transaction ids the cluster has not reached:
+     * a restore into a new cluster (whose counter starts low) or a logical copy.
+     */
+    storeIdentity: `
+      SELECT store_id, accepts_unidentified_cursors,
+        (SELECT max(transaction_id) FROM ${s}.events)::text AS newest_transaction_id,
+        pg_snapshot_xmax(pg_current_snapshot())::text AS present_xmax
+      FROM ${s}.store_identity`,
   };
 }
 

@@ -9,6 +9,11 @@ export function quoteIdent(name: string): string {
   return `"${name}"`;
 }
 
+/** Quotes any identifier (a table found in the catalog), doubling its quotes. */
+export function quoteAnyIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
 /** SQLSTATE classes and codes of a database that is away or going away. */
 const UNAVAILABLE_SQLSTATES = /^(08|53|57P0[1-4])/;
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);

@@ -2,12 +2,12 @@ import { createServer } from 'node:http';
 import { PostgresEventStore, ServiceUnavailableError } from '../../src';
 import { buildApp } from '../../event-store-server';
 import { HttpEventStore } from '../../client/http-event-store';
-import { testDatabase } from '../support/database';
+import { scratchDatabase, testDatabase } from '../support/database';
 import { eventStoreContract } from '../support/event-store-contract';
 
-eventStoreContract('HttpEventStore against the server on PostgreSQL', async () => {
-  const db = testDatabase('httpcontract');
-  const backing = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema });
+eventStoreContract('HttpEventStore against the server on PostgreSQL', async ({ feedFallbackPollMs }) => {
+  const db = await scratchDatabase('httpcontract');
+  const backing = await PostgresEventStore.connect({ connectionString: db.connectionString, feedFallbackPollMs });
   const app = buildApp({ store: backing, defaultMetrics: false });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const store = new HttpEventStore({ url });

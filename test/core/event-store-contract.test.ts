@@ -1,10 +1,11 @@
 import { InMemoryEventStore, PostgresEventStore } from '../../src';
-import { testDatabase } from '../support/database';
+import { decodeCursor, encodeCursor } from '../../src/cursor';
+import { scratchDatabase } from '../support/database';
 import { eventStoreContract } from '../support/event-store-contract';
 
-eventStoreContract('PostgresEventStore', async () => {
-  const db = testDatabase('contract');
-  const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema });
+eventStoreContract('PostgresEventStore', async ({ feedFallbackPollMs }) => {
+  const db = await scratchDatabase('contract');
+  const store = await PostgresEventStore.connect({ connectionString: db.connectionString, feedFallbackPollMs });
   return {
     store,
     close: async () => {
@@ -14,7 +15,19 @@ eventStoreContract('PostgresEventStore', async () => {
   };
 });
 
-eventStoreContract('InMemoryEventStore', async () => {
-  const store = new InMemoryEventStore();
+eventStoreContract('InMemoryEventStore', async ({ feedFallbackPollMs }) => {
+  const store = new InMemoryEventStore({ feedFallbackPollMs });
   return { store, close: () => store.close() };
+});
+
+describe('InMemoryEventStore cursors', () => {
+  it('refuses a position past its feed: it reads by position alone, so such a cursor would skip what comes', async () => {
+    const store = new InMemoryEventStore();
+    await store.create({ entityType: 'Counted', events: [{ eventType: 'Written', eventData: {} }] });
+    const { storeId } = decodeCursor((await store.readFeed()).cursor);
+    await expect(store.readFeed({ after: encodeCursor(storeId!, { transactionId: 1n, position: 5n }) })).rejects.toMatchObject({
+      code: 'invalid_cursor',
+      message: expect.stringMatching(/past this store's present/),
+    });
+  });
 });

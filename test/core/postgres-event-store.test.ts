@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { v4 as uuidv4 } from 'uuid';
-import { decodeCursor, OptimisticLockingError, PostgresEventStore, ServiceUnavailableError, StoredEvent } from '../../src';
+import { OptimisticLockingError, PostgresEventStore, ServiceUnavailableError, StoredEvent } from '../../src';
+import { decodeCursor } from '../../src/cursor';
 import { testDatabase, TestDatabase } from '../support/database';
 import { drain } from '../support/event-store-contract';
 
@@ -184,7 +185,7 @@ describe('PostgresEventStore on a real PostgreSQL', () => {
     );
     try {
       const { rows } = await db.pool.query(`SELECT version FROM "${schema}".schema_migrations`);
-      expect(rows.map((r) => r.version)).toEqual([1]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2]);
       await stores[0].create({ entityType: 'Migrated', events: events(1) });
     } finally {
       await Promise.all(stores.map((s) => s.close()));

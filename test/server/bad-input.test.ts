@@ -90,10 +90,10 @@ const cases: Case[] = [
   { name: 'asOf not a date', method: 'GET', path: `${entityUrl}?asOf=yesterday`, status: 400, error: 'validation_error' },
   { name: 'history limit 0', method: 'GET', path: `${entityUrl}/history?limit=0`, status: 400, error: 'validation_error' },
   { name: 'history limit 1001', method: 'GET', path: `${entityUrl}/history?limit=1001`, status: 400, error: 'validation_error' },
-  { name: 'feed cursor garbage', method: 'GET', path: `/events?after=${encodeURIComponent("'; DROP TABLE events;--")}`, status: 400, error: 'validation_error' },
+  { name: 'feed cursor garbage', method: 'GET', path: `/events?after=${encodeURIComponent("'; DROP TABLE events;--")}`, status: 400, error: 'invalid_cursor' },
   { name: 'feed waitMs too long', method: 'GET', path: '/events?waitMs=3600000', status: 400, error: 'validation_error' },
   { name: 'feed entityTypes with ;--', method: 'GET', path: `/events?entityTypes=${encodeURIComponent("A,B';--")}`, status: 400, error: 'validation_error' },
-  { name: 'stream cursor garbage', method: 'GET', path: '/events/stream?after=nope', status: 400, error: 'validation_error' },
+  { name: 'stream cursor garbage', method: 'GET', path: '/events/stream?after=nope', status: 400, error: 'invalid_cursor' },
   { name: 'list limit 1001', method: 'GET', path: `/entity/${TYPE}?limit=1001`, status: 400, error: 'validation_error' },
   // The store's refusals
   { name: 'append to an unknown entity', path: `/entity/${TYPE}/nobody`, body: { entityVersion: 1, events: events1 }, status: 404, error: 'entity_not_found' },

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { PostgresEventStore } from '../../src';
 import { testDatabase, TestDatabase, uniqueName } from '../support/database';
 import { spawnTs } from './child-process';
 import { event, httpCall } from './server-fixture';
@@ -234,11 +235,41 @@ describe('the eventuate-local CLI', () => {
     }
   });
 
+  it('repair-after-restore: start refuses a restored database and names the command, which repairs it once', async () => {
+    const schema = `${db.schema}_r`;
+    const env = cliEnv({ DATABASE_URL: db.connectionString, EVENTUATE_SCHEMA: schema });
+    try {
+      await (await PostgresEventStore.connect({ connectionString: db.connectionString, schema })).close();
+      await db.pool.query(
+        `INSERT INTO "${schema}".events (event_id, entity_type, entity_id, entity_version, event_type, event_data, transaction_id)
+         VALUES (gen_random_uuid(), 'Restored', 'r-1', 1, 'Written', '{}', (pg_current_xact_id()::text::numeric + 1000000000)::text::xid8)`,
+      );
+      const refused = spawnTs(CLI, ['start'], { env });
+      expect(await refused.exited()).toBe(1);
+      expect(refused.output()).toContain('eventuate-local repair-after-restore');
+
+      const repair = spawnTs(CLI, ['repair-after-restore'], { env });
+      expect(await repair.exited()).toBe(0);
+      expect(repair.output()).toMatch(new RegExp(`^eventuate-local: repaired schema ${schema} in .*: 1 events renumbered`, 'm'));
+
+      const started = spawnTs(CLI, ['start'], { env });
+      try {
+        const [, url] = await started.waitForLine(/^eventuate-local listening on (http:\/\/\S+) /);
+        expect((await httpCall(url, 'GET', '/events')).json().events.map((e: any) => e.entityId)).toEqual(['r-1']);
+      } finally {
+        expect(await started.stop('SIGINT')).toBe(0);
+      }
+    } finally {
+      await db.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  }, 180_000);
+
   it('help lists the commands and every variable; an unknown command exits 2', async () => {
     const help = spawnTs(CLI, ['help'], { env: cliEnv({}) });
     expect(await help.exited()).toBe(0);
     expect(help.output()).toMatch(/^\s+start\s/m);
     expect(help.output()).toMatch(/^\s+migrate\s/m);
+    expect(help.output()).toMatch(/^\s+repair-after-restore\s/m);
     expect(help.output()).toContain('EVENTUATE_API_KEYS');
     expect(help.output()).toMatch(/^environment of history and tail:\n {2}EVENTUATE_URL .*\n {2}EVENTUATE_API_KEY /m);
     const unknown = spawnTs(CLI, ['frobnicate'], { env: cliEnv({}) });

@@ -1,10 +1,13 @@
+import { InMemoryEventStore } from '../../src';
 import { createEntity, event, serverFixture, ServerFixture } from './server-fixture';
 import { SseClient } from './sse-client';
 
 describe('the global feed over HTTP', () => {
   let f: ServerFixture;
   beforeAll(async () => {
-    f = await serverFixture({ heartbeatMs: 300 });
+    // Without a commit announcement a waiting read looks again only every 2 minutes: a long poll
+    // answered in time was woken by the commit.
+    f = await serverFixture({ heartbeatMs: 300 }, { ownDatabase: true, store: { feedFallbackPollMs: 120_000 } });
   });
   afterAll(() => f.close());
 
@@ -35,14 +38,33 @@ describe('the global feed over HTTP', () => {
 
   it('answers a long poll when an append commits, well before waitMs', async () => {
     const start = await endCursor();
-    const startedAt = Date.now();
     const poll = f.call('GET', `/events?after=${start}&waitMs=30000`);
-    // Give the poll time to find the feed empty and start waiting.
-    await new Promise((r) => setTimeout(r, 300));
+    // Past the poll's first quick rechecks (about 1.3 s): now only the commit's wake-up answers before waitMs ends.
+    await new Promise((r) => setTimeout(r, 2500));
+    const appendedAt = Date.now();
     await createEntity(f, 'Polled', 'p-1');
     const page = (await poll).json();
     expect(page.events.map((e: any) => e.entityId)).toEqual(['p-1']);
-    expect(Date.now() - startedAt).toBeLessThan(25_000);
+    expect(Date.now() - appendedAt).toBeLessThan(15_000);
+  });
+
+  it('answers 400 invalid_cursor to a cursor of another store, before any stream begins', async () => {
+    const other = new InMemoryEventStore();
+    await other.create({ entityType: 'Elsewhere', events: [event()] });
+    const foreign = (await other.readFeed()).cursor;
+    const polled = await f.call('GET', `/events?after=${foreign}&waitMs=10000`);
+    expect(polled.status).toBe(400);
+    expect(polled.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(polled.json()).toMatchObject({ error: 'invalid_cursor', status: 400, detail: expect.stringMatching(/another event store/) });
+    const streams: Array<[string, Record<string, string>]> = [
+      [`/events/stream?after=${foreign}`, {}],
+      ['/events/stream', { 'last-event-id': foreign }],
+    ];
+    for (const [path, headers] of streams) {
+      const streamed = await f.call('GET', path, undefined, headers);
+      expect(streamed.status).toBe(400);
+      expect(streamed.json()).toMatchObject({ error: 'invalid_cursor' });
+    }
   });
 
   it('returns an empty page with the same cursor when nothing commits within waitMs', async () => {

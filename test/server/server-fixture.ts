@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
+import { PostgresEventStore, PostgresEventStoreOptions } from '../../src/postgres/postgres-event-store';
 import { AppOptions, buildApp } from '../../event-store-server/app';
-import { testDatabase, TestDatabase } from '../support/database';
+import { scratchDatabase, testDatabase, TestDatabase } from '../support/database';
 
 export interface ServerFixture {
   db: TestDatabase;
@@ -16,10 +16,21 @@ export interface ServerFixture {
   close(): Promise<void>;
 }
 
+export interface FixtureOptions {
+  /** Store settings beyond the connection. */
+  store?: Omit<PostgresEventStoreOptions, 'connectionString' | 'schema'>;
+  /**
+   * A database of its own rather than a schema in the shared one: for feed timings, which other
+   * test files' open transactions in the shared database would hold back.
+   */
+  ownDatabase?: boolean;
+}
+
 /** A real PostgresEventStore in a schema of its own, served by a fresh app (not listening). */
-export async function serverFixture(options: Omit<AppOptions, 'store'> = {}): Promise<ServerFixture> {
-  const db = testDatabase('srv');
-  const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema, poolSize: 30 });
+export async function serverFixture(options: Omit<AppOptions, 'store'> = {}, fixture: FixtureOptions = {}): Promise<ServerFixture> {
+  const own = fixture.ownDatabase ? await scratchDatabase('srv') : undefined;
+  const db = testDatabase('srv', own?.connectionString);
+  const store = await PostgresEventStore.connect({ poolSize: 30, ...fixture.store, connectionString: db.connectionString, schema: db.schema });
   const app = buildApp({ store, defaultMetrics: false, ...options });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
@@ -39,6 +50,7 @@ export async function serverFixture(options: Omit<AppOptions, 'store'> = {}): Pr
     async close() {
       await app.close();
       await db.drop();
+      await own?.drop();
     },
   };
 }

@@ -12,7 +12,10 @@ import {
   feedSource,
   fileCursorStore,
   fileDeadLetters,
+  memoryCursorStore,
+  memoryDeadLetters,
 } from '../../client';
+import { InvalidCursorError } from '../../src';
 import { eventually } from '../support/kafka-collector';
 import { Deposit, Deposited, OpenWallet, Wallet } from './wallet-domain';
 
@@ -56,5 +59,27 @@ describe('feedSource without Kafka', () => {
     await new Promise((r) => setTimeout(r, 300));
     await restarted.stop();
     expect(second.amounts).toEqual([3]);
+  });
+
+  it("halts, naming the cause, on a stored cursor the store refuses (another store's) instead of retrying for ever", async () => {
+    const elsewhere = new InMemoryEventStore();
+    await elsewhere.create({ entityType: 'Wallet', events: [{ eventType: 'Opened', eventData: {} }] });
+    const cursors = memoryCursorStore();
+    await cursors.save('feedDeposits', (await elsewhere.readFeed()).cursor);
+    const halted: Error[] = [];
+    const manager = new SubscriptionManager({
+      source: feedSource({ store: new InMemoryEventStore(), cursorStore: cursors, deadLetters: memoryDeadLetters(), waitMs: 100 }),
+      subscribers: [new FeedDeposits()],
+      logger: quiet,
+      onSubscriberHalted: (_id, error) => halted.push(error),
+    });
+    await manager.start();
+    try {
+      await eventually(() => halted.length === 1, 'the subscriber to halt');
+      expect(halted[0]).toBeInstanceOf(InvalidCursorError);
+      expect(manager.status()[0]).toMatchObject({ error: halted[0] });
+    } finally {
+      await manager.stop();
+    }
   });
 });

@@ -21,8 +21,8 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
 }
 
-export function testDatabase(prefix = 't'): TestDatabase {
-  const connectionString = databaseUrl();
+/** A schema of its own, in the test cluster's database or in the one `connectionString` names. */
+export function testDatabase(prefix = 't', connectionString = databaseUrl()): TestDatabase {
   const schema = uniqueName(prefix);
   const pool = new Pool({ connectionString, max: 4 });
   return {
@@ -32,6 +32,42 @@ export function testDatabase(prefix = 't'): TestDatabase {
     async drop() {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
       await pool.end();
+    },
+  };
+}
+
+export interface ScratchDatabase {
+  /** The database's name. */
+  name: string;
+  connectionString: string;
+  /** Ends every session still connected to it, then drops it. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of its own in the test cluster: for what depends on the other databases' sessions
+ * (the feed horizon), or must not be disturbed by other test files' open transactions.
+ */
+export async function scratchDatabase(prefix = 'db'): Promise<ScratchDatabase> {
+  const name = uniqueName(prefix).toLowerCase();
+  const admin = new Pool({ connectionString: databaseUrl(), max: 1 });
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(databaseUrl());
+  url.pathname = `/${name}`;
+  return {
+    name,
+    connectionString: url.toString(),
+    async drop() {
+      const pool = new Pool({ connectionString: databaseUrl(), max: 1 });
+      try {
+        await pool.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await pool.end();
+      }
     },
   };
 }

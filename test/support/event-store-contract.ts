@@ -5,9 +5,12 @@ import {
   EntityNotFoundError,
   EventStore,
   EventToAppend,
+  InMemoryEventStore,
+  InvalidCursorError,
   OptimisticLockingError,
   ValidationError,
 } from '../../src';
+import { decodeCursor, encodeCursor } from '../../src/cursor';
 
 export interface StoreUnderTest {
   store: EventStore;
@@ -18,18 +21,30 @@ export interface StoreUnderTest {
 const opened = (n: number, prefix = 'Item'): EventToAppend[] =>
   Array.from({ length: n }, (_, i) => ({ eventType: `${prefix}Changed`, eventData: { n: i + 1 } }));
 
+/** What the contract asks of the store it opens. */
+export interface ContractStoreOptions {
+  /**
+   * How often a waiting feed read looks again without a commit announcement: far above the long
+   * polls' waits, so that a read answered in time was woken by the commit itself.
+   */
+  feedFallbackPollMs: number;
+}
+
+const CONTRACT_STORE_OPTIONS: ContractStoreOptions = { feedFallbackPollMs: 120_000 };
+
 /**
  * The behaviour every EventStore shares, whatever is behind it. Each implementation's test file
- * calls this with a factory; one store is opened per suite.
+ * calls this with a factory; one store is opened per suite. A PostgreSQL store should get a
+ * database of its own: other test files' open transactions hold back the feed of theirs.
  */
-export function eventStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+export function eventStoreContract(name: string, open: (options: ContractStoreOptions) => Promise<StoreUnderTest>): void {
   describe(`EventStore contract: ${name}`, () => {
     let subject: StoreUnderTest;
     let store: EventStore;
     const type = () => `Contract${Math.random().toString(36).slice(2, 8)}`;
 
     beforeAll(async () => {
-      subject = await open();
+      subject = await open(CONTRACT_STORE_OPTIONS);
       store = subject.store;
     });
     afterAll(() => subject.close());
@@ -226,17 +241,45 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
       expect(onlyT2.events.map((e) => e.entityId)).toEqual([b.entityId]);
       // The filter still moves the cursor past the other types' events (a's third, after b's first).
       expect((await store.readFeed({ after: onlyT2.cursor, entityTypes: types })).events).toEqual([]);
-      await expect(store.readFeed({ after: 'garbage!' })).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.readFeed({ after: 'garbage!' })).rejects.toBeInstanceOf(InvalidCursorError);
     });
 
-    it('long-polls: a waiting read returns soon after an append commits', async () => {
+    it('long-polls: a waiting read is woken by the commit itself', async () => {
       const t = type();
       const cursor = await drain(store, undefined);
-      const waiting = store.readFeed({ after: cursor, waitMs: 20_000, entityTypes: [t] });
-      await new Promise((r) => setTimeout(r, 100));
+      const waiting = store.readFeed({ after: cursor, waitMs: 30_000, entityTypes: [t] });
+      // Past the reader's first quick rechecks (about 1.3 s): from now on only the commit's wake-up
+      // answers before waitMs ends, the fallback poll being far above it (without a wake-up, the
+      // read would look again only at its deadline, 27 s after the append).
+      await new Promise((r) => setTimeout(r, 2500));
+      const appendedAt = Date.now();
       await store.create({ entityType: t, entityId: 'woken', events: opened(1) });
       const page = await waiting;
       expect(page.events.map((e) => e.entityId)).toEqual(['woken']);
+      expect(Date.now() - appendedAt).toBeLessThan(15_000);
+    });
+
+    it('refuses cursors it did not issue: from another store, of an earlier version, past its present', async () => {
+      const other = new InMemoryEventStore();
+      await other.create({ entityType: 'Elsewhere', events: opened(1) });
+      const foreign = (await other.readFeed()).cursor;
+      await expect(store.readFeed({ after: foreign, waitMs: 10_000 })).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(store.readFeed({ after: foreign })).rejects.toMatchObject({ code: 'invalid_cursor', message: /another event store/ });
+
+      const own = await drain(store, undefined);
+      const { storeId, transactionId, position } = decodeCursor(own);
+      expect(storeId).toMatch(/^[0-9a-f]{16}$/);
+      const future = encodeCursor(storeId!, { transactionId: transactionId + (1n << 40n), position });
+      await expect(store.readFeed({ after: future })).rejects.toMatchObject({ code: 'invalid_cursor', message: /past this store's present/ });
+
+      // An earlier version's cursor, "<transaction id>.<position>" without identity: this store never issued one...
+      const unidentified = Buffer.from('1.1').toString('base64url');
+      await expect(store.readFeed({ after: unidentified })).rejects.toMatchObject({ code: 'invalid_cursor', message: /no store identity/ });
+      // ...but an earlier version's start of the feed is the start anywhere, and the answer carries this store's identity.
+      const fromStart = await store.readFeed({ after: Buffer.from('0.0').toString('base64url'), limit: 1 });
+      expect(fromStart.events).toHaveLength(1);
+      expect(decodeCursor(fromStart.cursor).storeId).toBe(storeId);
+      expect(decodeCursor((await store.readFeed({ after: '', limit: 1 })).cursor).storeId).toBe(storeId);
     });
 
     it('ends a long poll when its signal aborts', async () => {
@@ -251,7 +294,7 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
 
 /**
  * Waits until `count` events after `after` are readable. A commit joins the feed once every older
- * transaction of the cluster has ended, so a read right after a write may not see it yet.
+ * transaction of its database has ended, so a read right after a write may not see it yet.
  */
 export async function awaitFeed(store: EventStore, after: string, count: number, entityTypes?: string[]): Promise<void> {
   let seen = 0;

@@ -15,8 +15,8 @@ export default async function globalSetup(): Promise<void> {
   if (!process.env.DATABASE_URL) {
     const pg = await startEmbeddedPostgres({
       dataDir: mkdtempSync(join(tmpdir(), 'eventuate-test-pg-')),
-      // A throwaway cluster: durability buys nothing here.
-      postgresFlags: ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=400'],
+      // A throwaway cluster: durability buys nothing here. Prepared transactions: the feed horizon tests hold some open.
+      postgresFlags: ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=400', '-c', 'max_prepared_transactions=20'],
     });
     process.env.DATABASE_URL = pg.connectionString;
     state.stops.push(pg.stop);
