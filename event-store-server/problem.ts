@@ -73,6 +73,8 @@ export function toProblem(err: unknown): { problem: Problem; unexpected: boolean
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  // RFC 9110: a 401 names the scheme that would be accepted.
+  if (problem.status === 401) reply.header('www-authenticate', 'Bearer');
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 

@@ -1,4 +1,19 @@
+import { connect } from 'node:net';
+import { HttpEventStore } from '../../client/http-event-store';
 import { createEntity, event, httpCall, serverFixture, ServerFixture } from './server-fixture';
+
+/** Sends `text` as it is over a new connection and resolves with everything the server answered. */
+function rawHttp(baseUrl: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
 
 function metricValue(text: string, name: string, labels: Record<string, string>): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
@@ -111,9 +126,12 @@ describe('API key auth', () => {
       const res = await f.call('POST', '/entity/Secret', body, headers);
       expect(res.status).toBe(401);
       expect(res.json()).toMatchObject({ error: 'unauthorized', status: 401 });
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
     }
     for (const path of ['/types', '/events', '/metrics', '/openapi.json', '/docs', '/nowhere']) {
-      expect((await f.call('GET', path)).status).toBe(401);
+      const res = await f.call('GET', path);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
     }
     expect(await f.tableCounts()).toEqual({ events: 0, entities: 0, snapshots: 0 });
   });
@@ -124,6 +142,23 @@ describe('API key auth', () => {
     expect((await f.call('GET', '/types', undefined, { authorization: 'Bearer key-two' })).json().types).toEqual([
       { entityType: 'Secret', entityCount: 2, eventCount: 2 },
     ]);
+  });
+
+  it('refuses whitespace before the key rather than trimming it, naming the mistake', async () => {
+    for (const authorization of ['Bearer  key-one', 'Bearer\tkey-one', 'Bearer key-one key-two']) {
+      const res = await f.call('POST', '/entity/Secret', body, { authorization });
+      expect(res.status).toBe(401);
+      expect(res.json().detail).toMatch(/one space, and the key without whitespace/);
+    }
+    // Whitespace after the key ends the header, and HTTP strips it from every header value: the key itself arrives intact.
+    const raw = await rawHttp(f.url, `GET /types HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer key-one \t\r\n\r\n`);
+    expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('HttpEventStore refuses an apiKey with whitespace when it is built', () => {
+    for (const apiKey of ['key-one\n', ' key-one', 'key one']) {
+      expect(() => new HttpEventStore({ url: f.url, apiKey })).toThrow(/apiKey contains whitespace/);
+    }
   });
 
   it('leaves /health and /ready open', async () => {
