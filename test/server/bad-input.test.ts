@@ -95,6 +95,20 @@ const cases: Case[] = [
   { name: 'feed entityTypes with ;--', method: 'GET', path: `/events?entityTypes=${encodeURIComponent("A,B';--")}`, status: 400, error: 'validation_error' },
   { name: 'stream cursor garbage', method: 'GET', path: '/events/stream?after=nope', status: 400, error: 'validation_error' },
   { name: 'list limit 1001', method: 'GET', path: `/entity/${TYPE}?limit=1001`, status: 400, error: 'validation_error' },
+  // Numeric query parameters are decimal integers within their range; Ajv's coercion alone let `Infinity` through
+  ...['Infinity', '-Infinity', 'NaN', '1e3', '0x10', '%205', '1.0', '%2B5', '99999999999999999999'].map((value) => ({
+    name: `feed waitMs=${value}`,
+    method: 'GET',
+    path: `/events?waitMs=${value}`,
+    status: 400,
+    error: 'validation_error',
+    expect: { field: 'querystring/waitMs' },
+  })),
+  { name: 'feed limit=Infinity', method: 'GET', path: '/events?limit=Infinity', status: 400, error: 'validation_error', expect: { field: 'querystring/limit' } },
+  { name: 'feed waitMs twice', method: 'GET', path: '/events?waitMs=1&waitMs=2', status: 400, error: 'validation_error', expect: { field: 'querystring/waitMs' } },
+  { name: 'toVersion=Infinity', method: 'GET', path: `${entityUrl}?toVersion=Infinity`, status: 400, error: 'validation_error', expect: { field: 'querystring/toVersion' } },
+  { name: 'history fromVersion=1e0', method: 'GET', path: `${entityUrl}/history?fromVersion=1e0`, status: 400, error: 'validation_error', expect: { field: 'querystring/fromVersion' } },
+  { name: 'list limit=-Infinity', method: 'GET', path: `/entity/${TYPE}?limit=-Infinity`, status: 400, error: 'validation_error', expect: { field: 'querystring/limit' } },
   // The store's refusals
   { name: 'append to an unknown entity', path: `/entity/${TYPE}/nobody`, body: { entityVersion: 1, events: events1 }, status: 404, error: 'entity_not_found' },
   { name: 'load an unknown entity', method: 'GET', path: `/entity/${TYPE}/nobody`, status: 404, error: 'entity_not_found' },
