@@ -8,6 +8,9 @@ import { LOG_FORMATS, type LogFormat } from './logging';
 // client-only install (without the server's packages) runs.
 
 export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_READY_TIMEOUT_MS = 800;
 
 export interface ConfigVariable {
   name: string;

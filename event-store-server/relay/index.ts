@@ -1,6 +1,7 @@
 /** The event relay: the event store's feed → Kafka, one publishing leader among all relays of a database. */
 import '../require-server-packages';
 import pino, { type Logger } from 'pino';
+import { ServiceUnavailableError } from '../../src/errors';
 import type { Registry } from 'prom-client';
 import { EventRelay, type FeedReader, type RelayStatus } from './event-relay';
 import { KafkaPublisher } from './kafka-publisher';
@@ -69,7 +70,8 @@ export function startRelay(options: RelayOptions): RunningRelay {
     registerMetrics: (registry) => registerRelayMetrics(registry, () => relay.status()),
     async checkReady() {
       const status = relay.status();
-      if (!status.ready) throw new Error(`the event relay cannot publish to Kafka${status.lastError ? `: ${status.lastError}` : ''}`);
+      // The message reaches /ready's unauthenticated callers; the broker's error (with its address) is the cause, for the log.
+      if (!status.ready) throw new ServiceUnavailableError('not ready: the event relay cannot publish to Kafka', {}, { cause: status.lastError });
     },
     stop: () => relay.stop(),
   };

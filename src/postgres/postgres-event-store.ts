@@ -34,7 +34,7 @@ import { CommitAnnouncer } from './commit-announcer';
 import { CommitListener } from './commit-listener';
 import { eventsChannel, migrate } from './migrations';
 import { buildQueries, Queries } from './queries';
-import { isUnavailable, quoteIdent } from './sql';
+import { isTimeout, isUnavailable, quoteIdent } from './sql';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
@@ -299,7 +299,9 @@ function toStoredEvent(r: Row): StoredEvent {
 /** Driver errors become the store's: unreachable database → 503, data PostgreSQL refuses → 400. */
 function translate(err: unknown): Error {
   if (err instanceof EventStoreError) return err;
-  if (isUnavailable(err)) return new ServiceUnavailableError(`the event store database is unavailable: ${(err as Error).message}`);
+  // The driver's message names the host and port: it goes into `cause` (logged), not into the message (answered).
+  if (isTimeout(err)) return new ServiceUnavailableError('the event store database did not answer in time', {}, { cause: err });
+  if (isUnavailable(err)) return new ServiceUnavailableError('the event store database is unavailable', {}, { cause: err });
   const code = (err as { code?: string }).code;
   // 22P05: JSON PostgreSQL cannot store (\u0000 in a string); 22xxx: other data exceptions.
   if (code && code.startsWith('22')) return new ValidationError(`the database refused the data: ${(err as Error).message}`);
