@@ -6,6 +6,7 @@ import { ServiceUnavailableError } from '../src/errors';
 import { registerApiKeyAuth } from './auth';
 import { frameworkErrorOptions } from './framework-errors';
 import { InFlight } from './in-flight';
+import { registerJsonBodyParser } from './json-body';
 import { registerMetrics } from './metrics';
 import { registerProblemHandlers } from './problem';
 import { RequestLog } from './request-log';
@@ -69,8 +70,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Each connection holds memory (a body in progress: up to bodyLimit); Node closes connections beyond this at once.
   app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   app.setValidatorCompiler(requestValidatorCompiler());
-  // Only JSON bodies: text/plain would otherwise be parsed into a string and fail later, less clearly.
-  app.removeContentTypeParser('text/plain');
+  // Only JSON bodies (text/plain would otherwise be parsed into a string and fail later, less clearly), checked to the letter.
+  registerJsonBodyParser(app);
 
   const store = options.store;
   const writes = new InFlight();
