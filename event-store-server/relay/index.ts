@@ -1,5 +1,6 @@
 /** The event relay: the event store's feed → Kafka, one publishing leader among all relays of a database. */
 import '../require-server-packages';
+import type { ClientConfig } from 'pg';
 import pino, { type Logger } from 'pino';
 import { ServiceUnavailableError } from '../../src/errors';
 import type { Registry } from 'prom-client';
@@ -15,6 +16,8 @@ export interface RelayOptions {
   /** The store whose feed is published (it must read the database at connectionString/schema). */
   store: FeedReader;
   connectionString: string;
+  /** Settings of the relay's own connection (the leadership lock): timeouts, keepalive. */
+  connection?: Omit<ClientConfig, 'connectionString'>;
   /** Default `eventuate`. */
   schema?: string;
   brokers: string[];
@@ -55,6 +58,7 @@ export function startRelay(options: RelayOptions): RunningRelay {
     store: options.store,
     publisher: new KafkaPublisher({ brokers: options.brokers, topicPrefix: options.topicPrefix ?? '', clientId: relayName, requestTimeoutMs }),
     connectionString: options.connectionString,
+    connection: options.connection ?? {},
     schema: options.schema ?? 'eventuate',
     relayName,
     logger,

@@ -44,7 +44,7 @@ export interface PostgresEventStoreOptions {
   poolSize?: number;
   /** Apply migrations on connect; default true. */
   migrate?: boolean;
-  /** Extra node-postgres pool settings. */
+  /** Extra node-postgres settings (timeouts, keepalive): of the pool, and of the LISTEN connection where they apply. */
   pool?: Omit<PoolConfig, 'connectionString' | 'max'>;
 }
 
@@ -79,7 +79,7 @@ export class PostgresEventStore implements EventStore {
     // An idle client losing its connection is reported here; the next query reconnects.
     this.pool.on('error', () => undefined);
     const storeId = uuidv4();
-    this.commits = new CommitListener(options.connectionString, eventsChannel(this.schema), storeId);
+    this.commits = new CommitListener({ ...options.pool, connectionString: options.connectionString }, eventsChannel(this.schema), storeId);
     this.announcer = new CommitAnnouncer(this.pool, eventsChannel(this.schema), storeId);
   }
 
