@@ -2,10 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
-import { buildApp } from '../../event-store-server/app';
-import { connectionSettings, type DatabaseTimeouts } from '../../event-store-server/database-settings';
+import { Client } from 'pg';
+import { loadConfig } from '../../event-store-server/config';
+import { RunningServer, startServer } from '../../event-store-server/start-server';
 import { Child, startPostgresProcess } from './child-process';
 import { event, httpCall, HttpResponse } from './server-fixture';
 
@@ -50,8 +49,7 @@ function freeze(clusterDir: string): () => void {
   };
 }
 
-const TIMEOUTS: DatabaseTimeouts = { connectTimeoutMs: 1500, statementTimeoutMs: 2000, queryTimeoutMs: 3000, keepAliveMs: 1000 };
-const READY_TIMEOUT_MS = 500;
+const TIMEOUTS = { connectTimeoutMs: 1500, statementTimeoutMs: 2000, queryTimeoutMs: 3000 };
 /** Without timeouts these requests hang for as long as the database is frozen; this is far above the configured bound (1.5 s + 3 s). */
 const HANG_MS = 20_000;
 
@@ -73,20 +71,31 @@ async function timed(request: Promise<HttpResponse>): Promise<{ res: HttpRespons
 describe('when the database freezes', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'eventuate-frozen-'));
   let pg: { child: Child; connectionString: string; port: number };
-  let app: FastifyInstance;
+  let server: RunningServer;
   let url: string;
   let thaw: (() => void) | undefined;
 
   beforeAll(async () => {
     pg = await startPostgresProcess(dataDir);
-    const store = await PostgresEventStore.connect({ connectionString: pg.connectionString, poolSize: 4, pool: connectionSettings(TIMEOUTS) });
-    app = buildApp({ store, defaultMetrics: false, readyTimeoutMs: READY_TIMEOUT_MS });
-    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    // The whole server as `eventuate-local start` runs it, configured through the environment.
+    const config = loadConfig({
+      DATABASE_URL: pg.connectionString,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      EVENTUATE_DB_POOL_SIZE: '4',
+      EVENTUATE_DB_CONNECT_TIMEOUT_MS: String(TIMEOUTS.connectTimeoutMs),
+      EVENTUATE_DB_STATEMENT_TIMEOUT_MS: String(TIMEOUTS.statementTimeoutMs),
+      EVENTUATE_DB_QUERY_TIMEOUT_MS: String(TIMEOUTS.queryTimeoutMs),
+      EVENTUATE_DB_KEEPALIVE_MS: '1000',
+      EVENTUATE_READY_TIMEOUT_MS: '500',
+    });
+    server = await startServer(config);
+    url = server.url;
   }, 120_000);
 
   afterAll(async () => {
     thaw?.();
-    await app?.close();
+    await server?.stop();
     await pg?.child.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -139,4 +148,25 @@ describe('when the database freezes', () => {
     expect(history.events.map((e: { eventType: string }) => e.eventType)).toEqual(['Opened', 'Debited']);
     expect((await httpCall(url, 'GET', '/events?limit=10')).json().events).toHaveLength(2);
   }, 120_000);
+
+  it('lets PostgreSQL cancel a statement that waits past the statement timeout: 503, and the connection is reused', async () => {
+    expect((await httpCall(url, 'POST', '/entity/Account', { entityId: 'locked-1', events: [event('Opened')] })).status).toBe(201);
+    // Another session holds the entity's row, so the append's conditional UPDATE waits for it.
+    const holder = new Client({ connectionString: pg.connectionString });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query("SELECT 1 FROM eventuate.entities WHERE entity_type = 'Account' AND entity_id = 'locked-1' FOR UPDATE");
+      const blocked = await timed(httpCall(url, 'POST', '/entity/Account/locked-1', { entityVersion: 1, events: [event('Debited')] }));
+      expect(blocked.res.status).toBe(503);
+      expect(blocked.res.json().detail).toBe('the event store database did not answer in time');
+      expect(blocked.ms).toBeGreaterThanOrEqual(TIMEOUTS.statementTimeoutMs - 100);
+      await holder.query('ROLLBACK');
+    } finally {
+      await holder.end();
+    }
+    const after = await httpCall(url, 'POST', '/entity/Account/locked-1', { entityVersion: 1, events: [event('Debited')] });
+    expect(after.status).toBe(200);
+    expect(after.json().entityVersion).toBe(2);
+  }, 60_000);
 });
