@@ -47,6 +47,10 @@ export class HttpEventStore implements EventStore {
   constructor(options: HttpEventStoreOptions) {
     this.base = options.url.replace(/\/+$/, '');
     this.headers = { accept: 'application/json' };
+    if (options.apiKey !== undefined && /\s/.test(options.apiKey)) {
+      // The server refuses such a header; a key read from a file with its newline is the usual cause.
+      throw new TypeError('HttpEventStore: apiKey contains whitespace; API keys never do (was it read with a trailing newline?)');
+    }
     if (options.apiKey) this.headers.authorization = `Bearer ${options.apiKey}`;
     this.retries = options.retries ?? 4;
     this.timeoutMs = options.timeoutMs ?? 30_000;
@@ -54,6 +58,7 @@ export class HttpEventStore implements EventStore {
 
   async create(request: CreateEntityRequest): Promise<AppendResult> {
     checkEntityType(request.entityType);
+    if (request.entityId !== undefined) checkEntityId(request.entityId);
     const entityId = request.entityId ?? uuidv4();
     const body = {
       entityId,
@@ -65,15 +70,14 @@ export class HttpEventStore implements EventStore {
   }
 
   async append(request: AppendEventsRequest): Promise<AppendResult> {
-    checkEntityType(request.entityType);
-    checkEntityId(request.entityId);
+    const path = entityPath(request.entityType, request.entityId);
     const body = {
       entityVersion: request.expectedVersion,
       events: withIds(request.events),
       triggeringEventToken: request.triggeringEventToken,
       snapshot: request.snapshot,
     };
-    return this.send('POST', entityPath(request.entityType, request.entityId), { body, entity: request });
+    return this.send('POST', path, { body, entity: request });
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
@@ -171,7 +175,13 @@ function enc(segment: string): string {
   return encodeURIComponent(segment);
 }
 
+/**
+ * Checked here, before any request: an id such as `..` would be rewritten by URL normalisation into
+ * another path, and the request would reach a different resource instead of failing.
+ */
 function entityPath(entityType: string, entityId: string): string {
+  checkEntityType(entityType);
+  checkEntityId(entityId);
   return `/entity/${enc(entityType)}/${enc(entityId)}`;
 }
 

@@ -4,7 +4,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
 import { ServiceUnavailableError } from '../src/errors';
 import { registerApiKeyAuth } from './auth';
+import { frameworkErrorOptions } from './framework-errors';
 import { InFlight } from './in-flight';
+import { registerJsonBodyParser } from './json-body';
 import { registerMetrics } from './metrics';
 import { registerProblemHandlers } from './problem';
 import { RequestLog } from './request-log';
@@ -14,7 +16,7 @@ import { registerFeedRoutes } from './routes/feed';
 import { registerOpsRoutes } from './routes/ops';
 import type { ServerStore } from './server-store';
 import { requestValidatorCompiler } from './validator';
-import { DEFAULT_BODY_LIMIT } from './config';
+import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
 
 export interface AppOptions {
   store: ServerStore;
@@ -22,6 +24,12 @@ export interface AppOptions {
   apiKeys?: readonly string[];
   /** Largest accepted request body in bytes; default 5 MiB. */
   bodyLimit?: number;
+  /** Longest time to receive a whole request, headers and body (408 after it); default 30 s. */
+  requestTimeoutMs?: number;
+  /** Open connections at most; further ones are closed at once. Default 10,000. */
+  maxConnections?: number;
+  /** /ready answers within this long whatever the database does; default 800 ms. */
+  readyTimeoutMs?: number;
   /** A pino logger (see logging.ts) for the app's records; each request is one debug record. Default: no logging. */
   logger?: FastifyBaseLogger;
   /** Extra readiness checks for /ready, run after the store's ping. */
@@ -38,6 +46,7 @@ export interface AppOptions {
 
 /** The event store's HTTP API as a Fastify instance, not yet listening. */
 export function buildApp(options: AppOptions): FastifyInstance {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     loggerInstance: options.logger,
     logController: new RequestLog(),
@@ -46,16 +55,23 @@ export function buildApp(options: AppOptions): FastifyInstance {
     routerOptions: { maxParamLength: 16 * 1024 },
     // Socket idle limit: above the longest long poll (30 s) and SSE heartbeat, below "forever".
     connectionTimeout: 120_000,
-    // Time to receive a whole request; a slow-loris client cannot hold a socket longer.
-    requestTimeout: 30_000,
+    // Time to receive a whole request; a slow-loris client cannot hold a socket (and the body it sent so far) longer.
+    requestTimeout,
+    // Node must get the timeouts when it builds the server. Fastify assigns requestTimeout afterwards, and
+    // Node, finding its default headersTimeout (60 s) above it, silently swaps the two, so 60 s applied;
+    // connections were checked every 30 s, so a slow body lived up to 90 s instead of 30.
+    http: { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout) },
     keepAliveTimeout: 72_000,
     // Requests arriving while closing get a 503 problem from the hook below rather than Fastify's plain JSON.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    ...frameworkErrorOptions(requestTimeout),
   });
+  // Each connection holds memory (a body in progress: up to bodyLimit); Node closes connections beyond this at once.
+  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   app.setValidatorCompiler(requestValidatorCompiler());
-  // Only JSON bodies: text/plain would otherwise be parsed into a string and fail later, less clearly.
-  app.removeContentTypeParser('text/plain');
+  // Only JSON bodies (text/plain would otherwise be parsed into a string and fail later, less clearly), checked to the letter.
+  registerJsonBodyParser(app);
 
   const store = options.store;
   const writes = new InFlight();
@@ -91,6 +107,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       metrics,
       readiness: options.readiness ? [options.readiness] : [],
       closing: () => shutdown.signal.aborted,
+      readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
     });
     routes.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   });

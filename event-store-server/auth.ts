@@ -10,9 +10,18 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = header === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  return match ? match[1] : undefined;
+/**
+ * The key of `Authorization: Bearer <key>`: the scheme in any case, one space, then the key, which
+ * never contains whitespace (the configuration refuses such keys). Anything else, such as two spaces
+ * or a tab before the key, is refused rather than trimmed: whitespace around a key is a client's
+ * configuration mistake (a key read from a file with its newline), better named than hidden.
+ * Whitespace at the very end of the header is not the client's: HTTP strips it from every header value
+ * before the server sees it.
+ */
+export function bearerToken(header: string | undefined): { key: string } | { malformed: true } | undefined {
+  if (header === undefined || header === '') return undefined;
+  const match = /^Bearer (\S+)$/i.exec(header);
+  return match ? { key: match[1] } : { malformed: true };
 }
 
 /** When keys are configured, every route but the probes needs `Authorization: Bearer <key>`. */
@@ -23,7 +32,10 @@ export function registerApiKeyAuth(app: FastifyInstance, apiKeys: readonly strin
     if (OPEN_PATHS.has(request.url.split('?')[0])) return;
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) throw new UnauthorizedError();
-    const presented = digest(token);
+    if ('malformed' in token) {
+      throw new UnauthorizedError('the Authorization header must be `Bearer <key>`: the word Bearer, one space, and the key without whitespace');
+    }
+    const presented = digest(token.key);
     // Compare against every key, without stopping early, so timing does not tell which key nearly matched.
     let valid = false;
     for (const key of keyDigests) valid = timingSafeEqual(key, presented) || valid;

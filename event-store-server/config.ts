@@ -2,12 +2,16 @@
  * The server's configuration, from environment variables only. Every variable it reads is listed in
  * CONFIG_VARIABLES (name, default, meaning), which the README's table and `eventuate-local help` show.
  */
+import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './database-settings';
 import { LOG_FORMATS, type LogFormat } from './logging';
 
 // No import of the Fastify app here: the CLI reads this module for every command, including the ones a
 // client-only install (without the server's packages) runs.
 
 export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_READY_TIMEOUT_MS = 800;
 
 export interface ConfigVariable {
   name: string;
@@ -28,7 +32,42 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'EVENTUATE_SCHEMA', default: 'eventuate', description: 'PostgreSQL schema of the event store tables.' },
   { name: 'EVENTUATE_API_KEYS', description: 'Comma-separated API keys. Set: every route but /health and /ready needs `Authorization: Bearer <key>`.' },
   { name: 'EVENTUATE_BODY_LIMIT', default: '5mb', description: 'Largest request body: bytes, or with a kb/mb suffix.' },
+  {
+    name: 'EVENTUATE_REQUEST_TIMEOUT_MS',
+    default: String(DEFAULT_REQUEST_TIMEOUT_MS),
+    description: 'Longest time to receive a whole request, headers and body; a slower one gets 408 and its connection is closed. Long polls and streams are not affected (it bounds receiving, not answering).',
+  },
+  {
+    name: 'EVENTUATE_MAX_CONNECTIONS',
+    default: String(DEFAULT_MAX_CONNECTIONS),
+    description: 'Open HTTP connections at most (each may hold a request body of up to EVENTUATE_BODY_LIMIT); further ones are closed at once. Keep it below the process\'s open-file limit.',
+  },
   { name: 'EVENTUATE_DB_POOL_SIZE', default: '20', description: 'PostgreSQL connections the server may open.' },
+  {
+    name: 'EVENTUATE_DB_CONNECT_TIMEOUT_MS',
+    default: String(DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs),
+    description: 'Longest wait to connect to PostgreSQL, or for a free connection of a full pool; then 503 service_unavailable. 0: no limit.',
+  },
+  {
+    name: 'EVENTUATE_DB_STATEMENT_TIMEOUT_MS',
+    default: String(DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs),
+    description: 'PostgreSQL cancels a statement of the server running longer (statement_timeout); then 503. Migrations are exempt. 0: no limit.',
+  },
+  {
+    name: 'EVENTUATE_DB_QUERY_TIMEOUT_MS',
+    default: String(DEFAULT_DATABASE_TIMEOUTS.queryTimeoutMs),
+    description: 'Longest wait for PostgreSQL to answer a statement, for when it cannot cancel anything itself (frozen, or cut off by the network); then 503 and the connection is dropped. Above EVENTUATE_DB_STATEMENT_TIMEOUT_MS. 0: no limit.',
+  },
+  {
+    name: 'EVENTUATE_DB_KEEPALIVE_MS',
+    default: String(DEFAULT_DATABASE_TIMEOUTS.keepAliveMs),
+    description: 'Idle time after which TCP keepalive probes check every PostgreSQL connection (the LISTEN and relay-lock ones too), so one to a vanished host is noticed.',
+  },
+  {
+    name: 'EVENTUATE_READY_TIMEOUT_MS',
+    default: String(DEFAULT_READY_TIMEOUT_MS),
+    description: '/ready answers 503 when its checks (the database first) take longer, so it answers within about this long whatever the database does.',
+  },
   { name: 'KAFKA_BROKERS', description: 'Comma-separated Kafka brokers (host:port) for the event relay. Unset: no relay.' },
   { name: 'EVENTUATE_TOPIC_PREFIX', default: '', description: 'Prefix of the Kafka topic names (topic = prefix + entity type).' },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent. Each request is logged at debug, in one line.' },
@@ -47,7 +86,11 @@ export interface ServerConfig {
   schema: string;
   apiKeys: string[];
   bodyLimit: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
   dbPoolSize: number;
+  dbTimeouts: DatabaseTimeouts;
+  readyTimeoutMs: number;
   kafkaBrokers: string[];
   topicPrefix: string;
   logLevel: string;
@@ -62,6 +105,7 @@ export class ConfigError extends Error {
   }
 }
 
+const HOUR_MS = 3_600_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -98,7 +142,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     schema: read('EVENTUATE_SCHEMA'),
     apiKeys: list('EVENTUATE_API_KEYS'),
     bodyLimit: parseByteSize(read('EVENTUATE_BODY_LIMIT')) ?? DEFAULT_BODY_LIMIT,
+    requestTimeoutMs: integer('EVENTUATE_REQUEST_TIMEOUT_MS', 1000, HOUR_MS),
+    maxConnections: integer('EVENTUATE_MAX_CONNECTIONS', 16, 1_000_000),
     dbPoolSize: integer('EVENTUATE_DB_POOL_SIZE', 1, 1000),
+    dbTimeouts: {
+      connectTimeoutMs: integer('EVENTUATE_DB_CONNECT_TIMEOUT_MS', 0, HOUR_MS),
+      statementTimeoutMs: integer('EVENTUATE_DB_STATEMENT_TIMEOUT_MS', 0, HOUR_MS),
+      queryTimeoutMs: integer('EVENTUATE_DB_QUERY_TIMEOUT_MS', 0, HOUR_MS),
+      keepAliveMs: integer('EVENTUATE_DB_KEEPALIVE_MS', 1000, HOUR_MS),
+    },
+    readyTimeoutMs: integer('EVENTUATE_READY_TIMEOUT_MS', 100, 60_000),
     kafkaBrokers: list('KAFKA_BROKERS'),
     topicPrefix: read('EVENTUATE_TOPIC_PREFIX'),
     logLevel: read('LOG_LEVEL').toLowerCase(),
@@ -121,6 +174,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   if (!/^[A-Za-z0-9._-]*$/.test(config.topicPrefix)) problems.push('EVENTUATE_TOPIC_PREFIX: only letters, digits, ".", "_" and "-" are valid in Kafka topic names');
   if (config.apiKeys.some((key) => /\s/.test(key))) problems.push('EVENTUATE_API_KEYS: keys must not contain spaces');
+  const { statementTimeoutMs, queryTimeoutMs } = config.dbTimeouts;
+  if (statementTimeoutMs > 0 && queryTimeoutMs > 0 && queryTimeoutMs <= statementTimeoutMs) {
+    // Otherwise the client gives up first, and drops a connection PostgreSQL was about to free by cancelling the statement.
+    problems.push(`EVENTUATE_DB_QUERY_TIMEOUT_MS=${queryTimeoutMs}: must be above EVENTUATE_DB_STATEMENT_TIMEOUT_MS (${statementTimeoutMs}), or 0`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { PostgresEventStore } from '../src/postgres/postgres-event-store';
 import { buildApp } from './app';
 import type { ServerConfig } from './config';
+import { connectStore } from './connect-store';
+import { connectionSettings } from './database-settings';
 import { DataDirectoryInUseError, RunningPostgres, startEmbeddedPostgres } from './embedded-postgres';
 import { createLogger } from './logging';
 import { RunningRelay, startRelay } from './relay';
@@ -76,15 +78,26 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await database.embedded?.stop();
   };
   try {
-    store = await PostgresEventStore.connect({ connectionString: database.connectionString, schema: config.schema, poolSize: config.dbPoolSize });
+    store = await connectStore(config, database.connectionString, config.dbPoolSize);
     if (config.kafkaBrokers.length > 0) {
-      relay = startRelay({ store, connectionString: database.connectionString, schema: config.schema, brokers: config.kafkaBrokers, topicPrefix: config.topicPrefix, logger });
+      relay = startRelay({
+        store,
+        connectionString: database.connectionString,
+        connection: connectionSettings(config.dbTimeouts),
+        schema: config.schema,
+        brokers: config.kafkaBrokers,
+        topicPrefix: config.topicPrefix,
+        logger,
+      });
     }
     const started = relay;
     app = buildApp({
       store,
       apiKeys: config.apiKeys,
       bodyLimit: config.bodyLimit,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxConnections: config.maxConnections,
+      readyTimeoutMs: config.readyTimeoutMs,
       logger,
       closeStore: false,
       readiness: started && (() => started.checkReady()),

@@ -32,8 +32,10 @@ export class EventStoreError extends Error {
     message: string,
     /** Extra members of the problem+json body (e.g. expectedVersion). */
     readonly details: Record<string, unknown> = {},
+    /** `cause`: what went wrong underneath, for logs; never sent to HTTP callers. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 
@@ -101,9 +103,13 @@ export class UnauthorizedError extends EventStoreError {
   }
 }
 
+/**
+ * The message is shown to HTTP callers, who may not be authenticated: it says what is unavailable,
+ * never where it lives. The driver's error (with host and port) goes into `cause`, for the logs.
+ */
 export class ServiceUnavailableError extends EventStoreError {
-  constructor(message = 'the event store database is unavailable', details: Record<string, unknown> = {}) {
-    super('service_unavailable', message, details);
+  constructor(message = 'the event store database is unavailable', details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('service_unavailable', message, details, options);
   }
 }
 

@@ -1,5 +1,6 @@
-import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { ConfigError, loadConfig } from '../../event-store-server/config';
+import { connectStore } from '../../event-store-server/connect-store';
+import { connectionSettings } from '../../event-store-server/database-settings';
 import { createLogger } from '../../event-store-server/logging';
 import type { Command } from './command';
 import { untilSignal } from '../support/signals';
@@ -16,10 +17,11 @@ export const command: Command = {
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     // Loaded here, not at the top: `help` reads every command, and a client-only install has no server packages.
     const { startRelay } = await import('../../event-store-server/relay');
-    const store = await PostgresEventStore.connect({ connectionString: config.databaseUrl!, schema: config.schema, poolSize: 2 });
+    const store = await connectStore(config, config.databaseUrl!, 2);
     const relay = startRelay({
       store,
       connectionString: config.databaseUrl!,
+      connection: connectionSettings(config.dbTimeouts),
       schema: config.schema,
       brokers: config.kafkaBrokers,
       topicPrefix: config.topicPrefix,

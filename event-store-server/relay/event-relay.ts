@@ -1,4 +1,4 @@
-import type { Client } from 'pg';
+import type { Client, ClientConfig } from 'pg';
 import type { Logger } from 'pino';
 import type { FeedOptions, FeedPage, StoredEvent } from '../../src/model';
 import { jitteredBackoffMs, sleep } from '../../src/backoff';
@@ -22,6 +22,8 @@ export interface EventRelayOptions {
   store: FeedReader;
   publisher: BatchPublisher;
   connectionString: string;
+  /** Settings of the lock connection (timeouts, keepalive). */
+  connection: Omit<ClientConfig, 'connectionString'>;
   schema: string;
   /** Relays with the same name share one cursor and one leadership. */
   relayName: string;
@@ -67,7 +69,7 @@ export class EventRelay {
   private readonly state: RelayStatus = { ready: false, leader: false, lagEvents: 0, lagSeconds: 0, publishedEvents: 0 };
 
   constructor(private readonly options: EventRelayOptions) {
-    this.lock = new LeaderLock(options.connectionString, `eventuate-relay:${options.schema}:${options.relayName}`, options.leaderPollMs, options.logger);
+    this.lock = new LeaderLock({ ...options.connection, connectionString: options.connectionString }, `eventuate-relay:${options.schema}:${options.relayName}`, options.leaderPollMs, options.logger);
     this.cursors = new RelayCursors(options.schema, options.relayName);
   }
 

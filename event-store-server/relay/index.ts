@@ -1,6 +1,8 @@
 /** The event relay: the event store's feed → Kafka, one publishing leader among all relays of a database. */
 import '../require-server-packages';
+import type { ClientConfig } from 'pg';
 import pino, { type Logger } from 'pino';
+import { ServiceUnavailableError } from '../../src/errors';
 import type { Registry } from 'prom-client';
 import { EventRelay, type FeedReader, type RelayStatus } from './event-relay';
 import { KafkaPublisher } from './kafka-publisher';
@@ -14,6 +16,8 @@ export interface RelayOptions {
   /** The store whose feed is published (it must read the database at connectionString/schema). */
   store: FeedReader;
   connectionString: string;
+  /** Settings of the relay's own connection (the leadership lock): timeouts, keepalive. */
+  connection?: Omit<ClientConfig, 'connectionString'>;
   /** Default `eventuate`. */
   schema?: string;
   brokers: string[];
@@ -54,6 +58,7 @@ export function startRelay(options: RelayOptions): RunningRelay {
     store: options.store,
     publisher: new KafkaPublisher({ brokers: options.brokers, topicPrefix: options.topicPrefix ?? '', clientId: relayName, requestTimeoutMs }),
     connectionString: options.connectionString,
+    connection: options.connection ?? {},
     schema: options.schema ?? 'eventuate',
     relayName,
     logger,
@@ -69,7 +74,8 @@ export function startRelay(options: RelayOptions): RunningRelay {
     registerMetrics: (registry) => registerRelayMetrics(registry, () => relay.status()),
     async checkReady() {
       const status = relay.status();
-      if (!status.ready) throw new Error(`the event relay cannot publish to Kafka${status.lastError ? `: ${status.lastError}` : ''}`);
+      // The message reaches /ready's unauthenticated callers; the broker's error (with its address) is the cause, for the log.
+      if (!status.ready) throw new ServiceUnavailableError('not ready: the event relay cannot publish to Kafka', {}, { cause: status.lastError });
     },
     stop: () => relay.stop(),
   };

@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, type ClientConfig } from 'pg';
 import type { Logger } from 'pino';
 import { sleep } from '../../src/backoff';
 
@@ -12,7 +12,8 @@ export class LeaderLock {
   private onLost?: () => void;
 
   constructor(
-    private readonly connectionString: string,
+    /** Keepalive is always on: a leader cut off from the database must not keep believing it leads for hours. */
+    private readonly clientConfig: ClientConfig,
     private readonly lockName: string,
     private readonly pollMs: number,
     private readonly logger: Logger,
@@ -47,7 +48,7 @@ export class LeaderLock {
   /** A connection for queries while standing by (it holds no lock then). */
   async connection(): Promise<Client> {
     if (this.client) return this.client;
-    const client = new Client({ connectionString: this.connectionString, keepAlive: true });
+    const client = new Client({ ...this.clientConfig, keepAlive: true });
     const lost = () => {
       if (this.client !== client) return;
       this.client = undefined;

@@ -4,6 +4,7 @@ import { toProblem } from '../problem';
 import { parseEntityTypes } from '../query-params';
 import { readFeedSchema, streamFeedSchema } from '../schemas';
 import type { ServerStore } from '../server-store';
+import { untilDrained } from '../until-drained';
 
 export interface FeedDeps {
   store: ServerStore;
@@ -51,7 +52,7 @@ export function registerFeedRoutes(app: FastifyInstance, { store, shutdown, hear
       'x-accel-buffering': 'no',
     });
     const write = async (chunk: string) => {
-      if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (!res.write(chunk)) await untilDrained(res);
     };
     const sendEvent = (event: StoredEvent) => write(`id: ${event.cursor}\ndata: ${JSON.stringify(event)}\n\n`);
 

@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, type ClientConfig } from 'pg';
 import { CommitWaiter, waitForCommit } from '../long-poll';
 
 /**
@@ -16,7 +16,8 @@ export class CommitListener implements CommitWaiter {
   private retryDelayMs = 100;
 
   constructor(
-    private readonly connectionString: string,
+    /** The LISTEN connection's settings: the store's, keepalive above all, or a connection to a vanished host would wait for ever. */
+    private readonly clientConfig: ClientConfig,
     private readonly channel: string,
     /** This store's own NOTIFY payload: its commits already woke this process's readers. */
     private readonly ownPayload: string,
@@ -55,7 +56,7 @@ export class CommitListener implements CommitWaiter {
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.connectionString });
+    const client = new Client(this.clientConfig);
     const lost = () => {
       if (this.client !== client) return;
       this.client = undefined;

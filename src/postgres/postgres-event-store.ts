@@ -34,7 +34,7 @@ import { CommitAnnouncer } from './commit-announcer';
 import { CommitListener } from './commit-listener';
 import { eventsChannel, migrate } from './migrations';
 import { buildQueries, Queries } from './queries';
-import { isUnavailable, quoteIdent } from './sql';
+import { isTimeout, isUnavailable, quoteIdent } from './sql';
 import { issuerOf, StoreIdentityRow } from './store-identity';
 
 export interface PostgresEventStoreOptions {
@@ -53,7 +53,7 @@ export interface PostgresEventStoreOptions {
   idleInTransactionTimeoutMs?: number;
   /** How often a waiting feed read looks again when no commit was announced; default 1000 ms. */
   feedFallbackPollMs?: number;
-  /** Extra node-postgres pool settings. */
+  /** Extra node-postgres settings (timeouts, keepalive): of the pool, and of the LISTEN connection where they apply. */
   pool?: Omit<PoolConfig, 'connectionString' | 'max'>;
 }
 
@@ -100,7 +100,7 @@ export class PostgresEventStore implements EventStore {
     // An idle client losing its connection is reported here; the next query reconnects.
     this.pool.on('error', () => undefined);
     const storeId = uuidv4();
-    this.commits = new CommitListener(options.connectionString, eventsChannel(this.schema), storeId);
+    this.commits = new CommitListener({ ...options.pool, connectionString: options.connectionString }, eventsChannel(this.schema), storeId);
     this.announcer = new CommitAnnouncer(this.pool, eventsChannel(this.schema), storeId);
   }
 
@@ -357,7 +357,9 @@ function toStoredEvent(r: Row): StoredEvent {
 /** Driver errors become the store's: unreachable database → 503, data PostgreSQL refuses → 400. */
 function translate(err: unknown): Error {
   if (err instanceof EventStoreError) return err;
-  if (isUnavailable(err)) return new ServiceUnavailableError(`the event store database is unavailable: ${(err as Error).message}`);
+  // The driver's message names the host and port: it goes into `cause` (logged), not into the message (answered).
+  if (isTimeout(err)) return new ServiceUnavailableError('the event store database did not answer in time', {}, { cause: err });
+  if (isUnavailable(err)) return new ServiceUnavailableError('the event store database is unavailable', {}, { cause: err });
   const code = (err as { code?: string }).code;
   // 22P05: JSON PostgreSQL cannot store (\u0000 in a string); 22xxx: other data exceptions.
   if (code && code.startsWith('22')) return new ValidationError(`the database refused the data: ${(err as Error).message}`);

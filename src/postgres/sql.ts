@@ -18,10 +18,25 @@ export function quoteAnyIdent(name: string): string {
 const UNAVAILABLE_SQLSTATES = /^(08|53|57P0[1-4])/;
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 
+/**
+ * node-postgres's own timeouts: query_timeout ("Query read timeout"), connectionTimeoutMillis while
+ * connecting ("...due to connection timeout") or while waiting for a pooled connection ("timeout
+ * exceeded when trying to connect"); and PostgreSQL's statement_timeout (57014, which a
+ * pg_cancel_backend also raises: either way the statement did not finish and may be retried).
+ */
+const TIMEOUT_MESSAGES = /Query read timeout|connection timeout|timeout exceeded when trying to connect/i;
+
+/** True when the database did not answer within one of the configured timeouts. */
+export function isTimeout(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  return e.code === '57014' || TIMEOUT_MESSAGES.test(e.message ?? '');
+}
+
 /** True when an error means "the database cannot be reached now", not "the request is wrong". */
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;
   if (!e) return false;
   if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATES.test(e.code) || UNAVAILABLE_NODE_CODES.has(e.code))) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection/i.test(e.message ?? '');
+  return isTimeout(err) || /Connection terminated|Client has encountered a connection error|terminating connection/i.test(e.message ?? '');
 }

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH } from '../../event-store-server/json-text';
 import { serverFixture, ServerFixture, event } from './server-fixture';
 
 /**
@@ -9,6 +10,13 @@ const ID = 'acc-1';
 const entityUrl = `/entity/${TYPE}/${ID}`;
 const longName = 'a'.repeat(10_000);
 const events1 = [event('Deposited', { amount: 1 })];
+
+/** An append body whose total nesting, the body object included, is `depth` levels. */
+function nestedEventData(depth: number): string {
+  // body { events [ event { eventData { ... : the event data starts at level 4.
+  const inner = depth - 4;
+  return `{"entityVersion":2,"events":[{"eventType":"Deep","eventData":${'{"a":'.repeat(inner)}{}${'}'.repeat(inner)}}]}`;
+}
 
 interface Case {
   name: string;
@@ -33,6 +41,50 @@ const cases: Case[] = [
   { name: 'form body', path: entityUrl, body: 'entityVersion=1', contentType: 'application/x-www-form-urlencoded', status: 415, error: 'unsupported_media_type' },
   { name: 'XML body', path: entityUrl, body: '<append/>', contentType: 'application/xml', status: 415, error: 'unsupported_media_type' },
   { name: 'JSON array body', path: `/entity/${TYPE}`, body: [events1], status: 400, error: 'validation_error' },
+  { name: 'body declared UTF-16', path: entityUrl, body: Buffer.from(JSON.stringify({ entityVersion: 2, events: events1 }), 'utf16le'), contentType: 'application/json; charset=utf-16', status: 415, error: 'unsupported_media_type' },
+  { name: 'body declared Latin-1', path: entityUrl, body: JSON.stringify({ entityVersion: 2, events: events1 }), contentType: 'application/json; charset=ISO-8859-1', status: 415, error: 'unsupported_media_type' },
+  {
+    name: 'bytes that are not UTF-8',
+    path: entityUrl,
+    body: Buffer.concat([Buffer.from('{"entityVersion":2,"events":[{"eventType":"X","eventData":{"s":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}]}')]),
+    contentType: 'application/json',
+    status: 400,
+    error: 'validation_error',
+  },
+  // Values JSON.parse would alter before any schema sees them
+  ...[
+    ['1e400 in eventData', '{"entityVersion":2,"events":[{"eventType":"X","eventData":{"n":1e400}}]}', 'body/events/0/eventData/n'],
+    ['-1e-400 in eventData', '{"entityVersion":2,"events":[{"eventType":"X","eventData":{"list":[1,-1e-400]}}]}', 'body/events/0/eventData/list/1'],
+    ['2^53+1 in metadata', '{"entityVersion":2,"events":[{"eventType":"X","eventData":{},"metadata":{"id":9007199254740993}}]}', 'body/events/0/metadata/id'],
+    ['18 digits of fraction', '{"entityVersion":2,"events":[{"eventType":"X","eventData":{"p":1.00000000000000001}}]}', 'body/events/0/eventData/p'],
+    ['an entityVersion of 1e400', '{"entityVersion":1e400,"events":[{"eventType":"X","eventData":{}}]}', 'body/entityVersion'],
+    ['a snapshot value of 2^64', '{"entityVersion":2,"snapshotType":"S","snapshotData":{"n":18446744073709551616}}', 'body/snapshotData/n'],
+    ['a key repeated in eventData', '{"entityVersion":2,"events":[{"eventType":"X","eventData":{"amount":1,"amount":100}}]}', 'body/events/0/eventData/amount'],
+  ].map(([name, body, field]) => ({
+    name,
+    path: name.startsWith('a snapshot') ? `${entityUrl}/snapshots` : entityUrl,
+    body,
+    contentType: 'application/json',
+    status: 400,
+    error: 'validation_error',
+    expect: { field },
+  })),
+  {
+    name: 'JSON nested 4,100 levels deep',
+    path: entityUrl,
+    body: `{"entityVersion":2,"events":[{"eventType":"X","eventData":${'{"a":'.repeat(4100)}1${'}'.repeat(4100)}}]}`,
+    contentType: 'application/json',
+    status: 400,
+    error: 'validation_error',
+  },
+  {
+    name: `JSON one level deeper than ${MAX_JSON_DEPTH}`,
+    path: entityUrl,
+    body: nestedEventData(MAX_JSON_DEPTH + 1),
+    contentType: 'application/json',
+    status: 400,
+    error: 'validation_error',
+  },
   // Missing and mistyped fields
   { name: 'create without events', path: `/entity/${TYPE}`, body: {}, status: 400, error: 'validation_error' },
   { name: 'append without entityVersion', path: entityUrl, body: { events: events1 }, status: 400, error: 'validation_error' },
@@ -95,6 +147,20 @@ const cases: Case[] = [
   { name: 'feed entityTypes with ;--', method: 'GET', path: `/events?entityTypes=${encodeURIComponent("A,B';--")}`, status: 400, error: 'validation_error' },
   { name: 'stream cursor garbage', method: 'GET', path: '/events/stream?after=nope', status: 400, error: 'invalid_cursor' },
   { name: 'list limit 1001', method: 'GET', path: `/entity/${TYPE}?limit=1001`, status: 400, error: 'validation_error' },
+  // Numeric query parameters are decimal integers within their range; Ajv's coercion alone let `Infinity` through
+  ...['Infinity', '-Infinity', 'NaN', '1e3', '0x10', '%205', '1.0', '%2B5', '99999999999999999999'].map((value) => ({
+    name: `feed waitMs=${value}`,
+    method: 'GET',
+    path: `/events?waitMs=${value}`,
+    status: 400,
+    error: 'validation_error',
+    expect: { field: 'querystring/waitMs' },
+  })),
+  { name: 'feed limit=Infinity', method: 'GET', path: '/events?limit=Infinity', status: 400, error: 'validation_error', expect: { field: 'querystring/limit' } },
+  { name: 'feed waitMs twice', method: 'GET', path: '/events?waitMs=1&waitMs=2', status: 400, error: 'validation_error', expect: { field: 'querystring/waitMs' } },
+  { name: 'toVersion=Infinity', method: 'GET', path: `${entityUrl}?toVersion=Infinity`, status: 400, error: 'validation_error', expect: { field: 'querystring/toVersion' } },
+  { name: 'history fromVersion=1e0', method: 'GET', path: `${entityUrl}/history?fromVersion=1e0`, status: 400, error: 'validation_error', expect: { field: 'querystring/fromVersion' } },
+  { name: 'list limit=-Infinity', method: 'GET', path: `/entity/${TYPE}?limit=-Infinity`, status: 400, error: 'validation_error', expect: { field: 'querystring/limit' } },
   // The store's refusals
   { name: 'append to an unknown entity', path: `/entity/${TYPE}/nobody`, body: { entityVersion: 1, events: events1 }, status: 404, error: 'entity_not_found' },
   { name: 'load an unknown entity', method: 'GET', path: `/entity/${TYPE}/nobody`, status: 404, error: 'entity_not_found' },
@@ -138,6 +204,20 @@ describe('bad input over HTTP', () => {
     // The problem never echoes a huge input back.
     expect(res.text.length).toBeLessThan(4000);
     expect(await f.tableCounts()).toEqual(before);
+  });
+
+  it('stores exactly every value a double holds, and takes the deepest nesting allowed', async () => {
+    const data = '{"max":9007199254740991,"tenth":0.1,"sum":0.30000000000000004,"exp":1E+2,"negzero":-0,"tiny":5e-324,"huge":1.7976931348623157e308,"asText":"9007199254740993"}';
+    const res = await f.call('POST', `/entity/${TYPE}`, `{"entityId":"exact-1","events":[{"eventType":"Exact","eventData":${data}}]}`, {
+      'content-type': 'application/json; charset="UTF-8"',
+    });
+    expect(res.status).toBe(201);
+    const stored = (await f.call('GET', `/entity/${TYPE}/exact-1`)).json().events[0].eventData;
+    // -0 is the number 0 (JSON and PostgreSQL have one zero); toEqual alone would tell them apart.
+    expect({ ...stored, negzero: stored.negzero === 0 }).toEqual({ ...JSON.parse(data), negzero: true });
+
+    expect((await f.call('POST', `/entity/${TYPE}/exact-1`, nestedEventData(MAX_JSON_DEPTH).replace('"entityVersion":2', '"entityVersion":1'), { 'content-type': 'application/json' })).status).toBe(200);
+    before = await f.tableCounts();
   });
 
   it('answers a body over the limit with 413 payload_too_large and writes nothing', async () => {

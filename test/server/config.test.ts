@@ -21,7 +21,11 @@ describe('server configuration', () => {
       schema: 'eventuate',
       apiKeys: [],
       bodyLimit: 5 * 1024 * 1024,
+      requestTimeoutMs: 30_000,
+      maxConnections: 10_000,
       dbPoolSize: 20,
+      dbTimeouts: { connectTimeoutMs: 2000, statementTimeoutMs: 5000, queryTimeoutMs: 6000, keepAliveMs: 10_000 },
+      readyTimeoutMs: 800,
       kafkaBrokers: [],
       topicPrefix: '',
       logLevel: 'info',
@@ -38,6 +42,13 @@ describe('server configuration', () => {
       EVENTUATE_API_KEYS: ' k1, k2 ,',
       EVENTUATE_BODY_LIMIT: '512kb',
       EVENTUATE_DB_POOL_SIZE: '50',
+      EVENTUATE_REQUEST_TIMEOUT_MS: '10000',
+      EVENTUATE_MAX_CONNECTIONS: '500',
+      EVENTUATE_DB_CONNECT_TIMEOUT_MS: '1000',
+      EVENTUATE_DB_STATEMENT_TIMEOUT_MS: '0',
+      EVENTUATE_DB_QUERY_TIMEOUT_MS: '15000',
+      EVENTUATE_DB_KEEPALIVE_MS: '5000',
+      EVENTUATE_READY_TIMEOUT_MS: '500',
       KAFKA_BROKERS: 'k1:9092,k2:9092',
       EVENTUATE_TOPIC_PREFIX: 'prod.',
       LOG_LEVEL: 'DEBUG',
@@ -51,7 +62,11 @@ describe('server configuration', () => {
       schema: 'es',
       apiKeys: ['k1', 'k2'],
       bodyLimit: 512 * 1024,
+      requestTimeoutMs: 10_000,
+      maxConnections: 500,
       dbPoolSize: 50,
+      dbTimeouts: { connectTimeoutMs: 1000, statementTimeoutMs: 0, queryTimeoutMs: 15_000, keepAliveMs: 5000 },
+      readyTimeoutMs: 500,
       kafkaBrokers: ['k1:9092', 'k2:9092'],
       topicPrefix: 'prod.',
       logLevel: 'debug',
@@ -71,6 +86,8 @@ describe('server configuration', () => {
       expect(error!.message).toContain(name);
     }
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000": expected an integer from 0 to 65535/);
+    expect(() => loadConfig({ EVENTUATE_DB_QUERY_TIMEOUT_MS: '5000' })).toThrow(/EVENTUATE_DB_QUERY_TIMEOUT_MS=5000: must be above EVENTUATE_DB_STATEMENT_TIMEOUT_MS \(5000\)/);
+    expect(() => loadConfig({ EVENTUATE_READY_TIMEOUT_MS: 'soon' })).toThrow(/EVENTUATE_READY_TIMEOUT_MS="soon"/);
   });
 
   it('parses byte sizes', () => {

@@ -1,3 +1,6 @@
+import { HttpEventStore } from '../../client/http-event-store';
+import { ServiceUnavailableError } from '../../src/errors';
+import { rawHttp } from './raw-http';
 import { createEntity, event, httpCall, serverFixture, ServerFixture } from './server-fixture';
 
 function metricValue(text: string, name: string, labels: Record<string, string>): number {
@@ -67,22 +70,75 @@ describe('operations routes', () => {
   });
 
   it('answers an unknown route with a problem', async () => {
-    const res = await f.call('DELETE', '/entity/Account/a-1');
+    const res = await f.call('GET', '/entities/Account');
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(res.json()).toMatchObject({ error: 'not_found', status: 404 });
   });
 
-  it('reports not ready when an injected readiness check fails', async () => {
+  it('answers a method a route does not take with 405 and the methods it does', async () => {
+    for (const [method, path, allowed] of [
+      ['DELETE', '/entity/Account/a-1', 'GET, HEAD, POST'],
+      ['PUT', '/entity/Account', 'GET, HEAD, POST'],
+      ['POST', '/health', 'GET, HEAD'],
+    ]) {
+      const res = await f.call(method, path);
+      expect(res.status).toBe(405);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(res.headers.get('allow')).toBe(allowed);
+      expect(res.json()).toMatchObject({ error: 'method_not_allowed', status: 405 });
+    }
+  });
+
+  it('reports not ready when a readiness check fails, without the words of its error', async () => {
+    // A check's own error may name hosts and ports; /ready is open to anyone, so the detail stays generic and the log has the rest.
     const g = await serverFixture({
       readiness: async () => {
-        throw new Error('kafka is unreachable');
+        throw new Error('connect ECONNREFUSED 10.1.2.3:9092');
       },
     });
     try {
       const res = await g.call('GET', '/ready');
       expect(res.status).toBe(503);
-      expect(res.json()).toMatchObject({ error: 'service_unavailable', detail: expect.stringContaining('kafka is unreachable') });
+      expect(res.json()).toMatchObject({ error: 'service_unavailable', detail: expect.stringContaining('readiness check failed') });
+      expect(res.text).not.toMatch(/10\.1\.2\.3|9092/);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('says which component is not ready when its check speaks for callers', async () => {
+    const g = await serverFixture({
+      readiness: async () => {
+        throw new ServiceUnavailableError('not ready: the event relay cannot publish to Kafka', {}, { cause: new Error('connect ECONNREFUSED 10.1.2.3:9092') });
+      },
+    });
+    try {
+      const res = await g.call('GET', '/ready');
+      expect(res.status).toBe(503);
+      expect(res.json()).toMatchObject({ error: 'service_unavailable', detail: 'not ready: the event relay cannot publish to Kafka' });
+      expect(res.text).not.toMatch(/10\.1\.2\.3|9092/);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('answers /ready within its deadline when a check hangs, and runs one check at a time', async () => {
+    let started = 0;
+    const g = await serverFixture({
+      readyTimeoutMs: 300,
+      readiness: () => {
+        started += 1;
+        return new Promise<void>(() => undefined); // never settles, like a query to a frozen database without timeouts
+      },
+    });
+    try {
+      const answers = await Promise.all([g.call('GET', '/ready'), g.call('GET', '/ready'), g.call('GET', '/ready')]);
+      for (const res of answers) {
+        expect(res.status).toBe(503);
+        expect(res.json().detail).toMatch(/did not answer within 300 ms/);
+      }
+      expect(started).toBe(1);
     } finally {
       await g.close();
     }
@@ -111,9 +167,12 @@ describe('API key auth', () => {
       const res = await f.call('POST', '/entity/Secret', body, headers);
       expect(res.status).toBe(401);
       expect(res.json()).toMatchObject({ error: 'unauthorized', status: 401 });
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
     }
     for (const path of ['/types', '/events', '/metrics', '/openapi.json', '/docs', '/nowhere']) {
-      expect((await f.call('GET', path)).status).toBe(401);
+      const res = await f.call('GET', path);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
     }
     expect(await f.tableCounts()).toEqual({ events: 0, entities: 0, snapshots: 0 });
   });
@@ -124,6 +183,23 @@ describe('API key auth', () => {
     expect((await f.call('GET', '/types', undefined, { authorization: 'Bearer key-two' })).json().types).toEqual([
       { entityType: 'Secret', entityCount: 2, eventCount: 2 },
     ]);
+  });
+
+  it('refuses whitespace before the key rather than trimming it, naming the mistake', async () => {
+    for (const authorization of ['Bearer  key-one', 'Bearer\tkey-one', 'Bearer key-one key-two']) {
+      const res = await f.call('POST', '/entity/Secret', body, { authorization });
+      expect(res.status).toBe(401);
+      expect(res.json().detail).toMatch(/one space, and the key without whitespace/);
+    }
+    // Whitespace after the key ends the header, and HTTP strips it from every header value: the key itself arrives intact.
+    const raw = await rawHttp(f.url, `GET /types HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer key-one \t\r\n\r\n`);
+    expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('HttpEventStore refuses an apiKey with whitespace when it is built', () => {
+    for (const apiKey of ['key-one\n', ' key-one', 'key one']) {
+      expect(() => new HttpEventStore({ url: f.url, apiKey })).toThrow(/apiKey contains whitespace/);
+    }
   });
 
   it('leaves /health and /ready open', async () => {
