@@ -6,6 +6,7 @@ import {
   EventStoreError,
   OptimisticLockingError,
   ServiceUnavailableError,
+  TooManyRequestsError,
   UnauthorizedError,
   ValidationError,
 } from '../src/errors';
@@ -39,6 +40,8 @@ export function errorFromProblem(status: number, body: ProblemBody, entity: { en
       return new UnauthorizedError(detail);
     case 'service_unavailable':
       return new ServiceUnavailableError(detail);
+    case 'too_many_requests':
+      return new TooManyRequestsError(detail, Number(body.retryAfterSeconds));
   }
   const code = (typeof body.error === 'string' ? body.error : status >= 500 ? 'internal_error' : 'validation_error') as ErrorCode;
   return new EventStoreError(code, detail, details);

@@ -4,9 +4,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
 import { ServiceUnavailableError } from '../src/errors';
 import { registerApiKeyAuth } from './auth';
+import { FeedTail } from './feed-tail';
 import { InFlight } from './in-flight';
 import { registerMetrics } from './metrics';
-import { registerProblemHandlers } from './problem';
+import { registerProblemHandlers, toProblem } from './problem';
+import { ReaderSlots } from './reader-slots';
 import { RequestLog } from './request-log';
 import { registerEntityReadRoutes } from './routes/entity-read';
 import { registerEntityWriteRoutes } from './routes/entity-write';
@@ -14,7 +16,10 @@ import { registerFeedRoutes } from './routes/feed';
 import { registerOpsRoutes } from './routes/ops';
 import type { ServerStore } from './server-store';
 import { requestValidatorCompiler } from './validator';
-import { DEFAULT_BODY_LIMIT } from './config';
+import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_FEED_STREAMS, DEFAULT_MAX_LONG_POLLS } from './config';
+
+/** A refused reader is told to come back after this long: slots free as other readers leave, which no one can predict. */
+const FEED_RETRY_AFTER_SECONDS = 5;
 
 export interface AppOptions {
   store: ServerStore;
@@ -30,6 +35,12 @@ export interface AppOptions {
   closeStore?: boolean;
   /** Comment lines on an idle SSE stream this often; default 15 s. */
   heartbeatMs?: number;
+  /** Most SSE streams open at once; more get 429 too_many_requests. Default 1000. */
+  maxFeedStreams?: number;
+  /** Most long polls (GET /events with waitMs above 0) under way at once; more get 429. Default 1000. */
+  maxLongPolls?: number;
+  /** Without a commit announcement, the feed tail reads again this often while readers wait; default 1000 ms. */
+  feedFallbackPollMs?: number;
   /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
   defaultMetrics?: boolean;
   /** Adds metrics of other components (e.g. the relay's gauges) to this app's /metrics. */
@@ -59,6 +70,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   const store = options.store;
   const writes = new InFlight();
+  const tail = new FeedTail(store, {
+    fallbackPollMs: options.feedFallbackPollMs,
+    onError: (err) => {
+      // Its waiting readers get the error too; the next reader starts the tail again.
+      if (toProblem(err).unexpected) app.log.error({ err }, 'the feed tail failed');
+      else app.log.warn({ err }, `the feed tail stopped: ${err.message}`);
+    },
+  });
+  const streams = new ReaderSlots(options.maxFeedStreams ?? DEFAULT_MAX_FEED_STREAMS, 'open feed streams', 'EVENTUATE_FEED_MAX_STREAMS', FEED_RETRY_AFTER_SECONDS);
+  const longPolls = new ReaderSlots(options.maxLongPolls ?? DEFAULT_MAX_LONG_POLLS, 'waiting long polls', 'EVENTUATE_FEED_MAX_LONG_POLLS', FEED_RETRY_AFTER_SECONDS);
   const shutdown = new AbortController();
   registerProblemHandlers(app);
   app.addHook('onRequest', async () => {
@@ -85,7 +106,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(async (routes) => {
     registerEntityWriteRoutes(routes, { store, metrics, writes });
     registerEntityReadRoutes(routes, { store });
-    registerFeedRoutes(routes, { store, shutdown: shutdown.signal, heartbeatMs: options.heartbeatMs ?? 15_000 });
+    registerFeedRoutes(routes, { tail, streams, longPolls, shutdown: shutdown.signal, heartbeatMs: options.heartbeatMs ?? 15_000 });
     registerOpsRoutes(routes, {
       store,
       metrics,
@@ -103,6 +124,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return payload;
   });
   app.addHook('onClose', async () => {
+    await tail.close();
     await writes.drain();
     if (options.closeStore !== false) await store.close();
   });

@@ -8,6 +8,8 @@ import { LOG_FORMATS, type LogFormat } from './logging';
 // client-only install (without the server's packages) runs.
 
 export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
+export const DEFAULT_MAX_FEED_STREAMS = 1000;
+export const DEFAULT_MAX_LONG_POLLS = 1000;
 
 export interface ConfigVariable {
   name: string;
@@ -28,7 +30,23 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'EVENTUATE_SCHEMA', default: 'eventuate', description: 'PostgreSQL schema of the event store tables.' },
   { name: 'EVENTUATE_API_KEYS', description: 'Comma-separated API keys. Set: every route but /health and /ready needs `Authorization: Bearer <key>`.' },
   { name: 'EVENTUATE_BODY_LIMIT', default: '5mb', description: 'Largest request body: bytes, or with a kb/mb suffix.' },
-  { name: 'EVENTUATE_DB_POOL_SIZE', default: '20', description: 'PostgreSQL connections the server may open.' },
+  { name: 'EVENTUATE_DB_POOL_SIZE', default: '20', description: 'PostgreSQL connections for writes and entity reads (and the one feed tail).' },
+  {
+    name: 'EVENTUATE_DB_FEED_POOL_SIZE',
+    default: '4',
+    description:
+      'PostgreSQL connections, apart from EVENTUATE_DB_POOL_SIZE, for feed reads that do not wait and for readers catching up from behind the live tail; they take turns on these, so writers keep theirs.',
+  },
+  {
+    name: 'EVENTUATE_FEED_MAX_STREAMS',
+    default: String(DEFAULT_MAX_FEED_STREAMS),
+    description: 'Most SSE streams (`GET /events/stream`) open at once; more get 429 `too_many_requests` with `Retry-After`.',
+  },
+  {
+    name: 'EVENTUATE_FEED_MAX_LONG_POLLS',
+    default: String(DEFAULT_MAX_LONG_POLLS),
+    description: 'Most long polls (`GET /events` with `waitMs` above 0) under way at once; more get 429 `too_many_requests` with `Retry-After`.',
+  },
   { name: 'KAFKA_BROKERS', description: 'Comma-separated Kafka brokers (host:port) for the event relay. Unset: no relay.' },
   { name: 'EVENTUATE_TOPIC_PREFIX', default: '', description: 'Prefix of the Kafka topic names (topic = prefix + entity type).' },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent. Each request is logged at debug, in one line.' },
@@ -48,6 +66,9 @@ export interface ServerConfig {
   apiKeys: string[];
   bodyLimit: number;
   dbPoolSize: number;
+  dbFeedPoolSize: number;
+  feedMaxStreams: number;
+  feedMaxLongPolls: number;
   kafkaBrokers: string[];
   topicPrefix: string;
   logLevel: string;
@@ -99,6 +120,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     apiKeys: list('EVENTUATE_API_KEYS'),
     bodyLimit: parseByteSize(read('EVENTUATE_BODY_LIMIT')) ?? DEFAULT_BODY_LIMIT,
     dbPoolSize: integer('EVENTUATE_DB_POOL_SIZE', 1, 1000),
+    dbFeedPoolSize: integer('EVENTUATE_DB_FEED_POOL_SIZE', 1, 1000),
+    feedMaxStreams: integer('EVENTUATE_FEED_MAX_STREAMS', 1, 1_000_000),
+    feedMaxLongPolls: integer('EVENTUATE_FEED_MAX_LONG_POLLS', 1, 1_000_000),
     kafkaBrokers: list('KAFKA_BROKERS'),
     topicPrefix: read('EVENTUATE_TOPIC_PREFIX'),
     logLevel: read('LOG_LEVEL').toLowerCase(),

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode, EventStoreError, HTTP_STATUS, ServiceUnavailableError } from '../src/errors';
+import { ErrorCode, EventStoreError, HTTP_STATUS, ServiceUnavailableError, TooManyRequestsError } from '../src/errors';
 import { isUnavailable } from '../src/postgres/sql';
 
 /** The store's codes, plus `not_found` for a path that is no route at all (not a missing entity). */
@@ -16,6 +16,7 @@ const TITLES: Record<ProblemCode, string> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   service_unavailable: 'Service unavailable',
+  too_many_requests: 'Too many requests',
   internal_error: 'Internal server error',
 };
 
@@ -82,6 +83,7 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     const { problem, unexpected } = toProblem(err);
     if (unexpected) request.log.error({ err }, 'unhandled error');
     else if (problem.status >= 500) request.log.warn({ err }, problem.detail);
+    if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSeconds));
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>

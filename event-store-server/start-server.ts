@@ -76,7 +76,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await database.embedded?.stop();
   };
   try {
-    store = await PostgresEventStore.connect({ connectionString: database.connectionString, schema: config.schema, poolSize: config.dbPoolSize });
+    store = await PostgresEventStore.connect({
+      connectionString: database.connectionString,
+      schema: config.schema,
+      poolSize: config.dbPoolSize,
+      catchUpPoolSize: config.dbFeedPoolSize,
+    });
     if (config.kafkaBrokers.length > 0) {
       relay = startRelay({ store, connectionString: database.connectionString, schema: config.schema, brokers: config.kafkaBrokers, topicPrefix: config.topicPrefix, logger });
     }
@@ -85,6 +90,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       store,
       apiKeys: config.apiKeys,
       bodyLimit: config.bodyLimit,
+      maxFeedStreams: config.feedMaxStreams,
+      maxLongPolls: config.feedMaxLongPolls,
       logger,
       closeStore: false,
       readiness: started && (() => started.checkReady()),

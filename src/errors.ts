@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'service_unavailable'
+  | 'too_many_requests'
   | 'internal_error';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -21,6 +22,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   service_unavailable: 503,
+  too_many_requests: 429,
   internal_error: 500,
 };
 
@@ -102,5 +104,15 @@ export class UnauthorizedError extends EventStoreError {
 export class ServiceUnavailableError extends EventStoreError {
   constructor(message = 'the event store database is unavailable', details: Record<string, unknown> = {}) {
     super('service_unavailable', message, details);
+  }
+}
+
+/** A limit of open feed readers is reached; the HTTP answer carries `Retry-After: retryAfterSeconds`. */
+export class TooManyRequestsError extends EventStoreError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('too_many_requests', message, { retryAfterSeconds });
   }
 }

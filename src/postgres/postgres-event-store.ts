@@ -42,6 +42,11 @@ export interface PostgresEventStoreOptions {
   schema?: string;
   /** Pool size; default 20. */
   poolSize?: number;
+  /**
+   * Connections of the catch-up pool, apart from the main one, on which `readFeedCatchUp` reads;
+   * default 4. Opened only when used.
+   */
+  catchUpPoolSize?: number;
   /** Apply migrations on connect; default true. */
   migrate?: boolean;
   /** Extra node-postgres pool settings. */
@@ -54,6 +59,8 @@ type Row = Record<string, any>;
 export class PostgresEventStore implements EventStore {
   readonly schema: string;
   private readonly pool: Pool;
+  /** Feed readers behind the live tail read here, so however many there are, writers keep the main pool. */
+  private readonly catchUpPool: Pool;
   private readonly sql: Queries;
   private readonly commits: CommitListener;
   private readonly announcer: CommitAnnouncer;
@@ -76,8 +83,10 @@ export class PostgresEventStore implements EventStore {
     this.schema = options.schema ?? 'eventuate';
     this.sql = buildQueries(quoteIdent(this.schema));
     this.pool = new Pool({ ...options.pool, connectionString: options.connectionString, max: options.poolSize ?? 20 });
+    this.catchUpPool = new Pool({ ...options.pool, connectionString: options.connectionString, max: options.catchUpPoolSize ?? 4 });
     // An idle client losing its connection is reported here; the next query reconnects.
     this.pool.on('error', () => undefined);
+    this.catchUpPool.on('error', () => undefined);
     const storeId = uuidv4();
     this.commits = new CommitListener(options.connectionString, eventsChannel(this.schema), storeId);
     this.announcer = new CommitAnnouncer(this.pool, eventsChannel(this.schema), storeId);
@@ -222,6 +231,18 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readFeed(options: FeedOptions = {}): Promise<FeedPage> {
+    return this.feedOn(this.pool, options);
+  }
+
+  /**
+   * readFeed on the catch-up pool, for readers that are behind the live tail (or read without
+   * waiting): their number then never takes a connection from the writers, only a turn in this pool.
+   */
+  async readFeedCatchUp(options: Omit<FeedOptions, 'waitMs'> = {}): Promise<FeedPage> {
+    return this.feedOn(this.catchUpPool, options);
+  }
+
+  private async feedOn(pool: Pool, options: FeedOptions): Promise<FeedPage> {
     const first = encodeCursor(decodeCursor(options.after));
     const limit = pageSize(options.limit);
     options.entityTypes?.forEach(checkEntityType);
@@ -230,7 +251,7 @@ export class PostgresEventStore implements EventStore {
       first,
       async (after) => {
         const position = decodeCursor(after);
-        const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types]);
+        const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types], pool);
         const events = rows
           .filter((r) => r.event_id !== null)
           .map((r) => ({
@@ -261,7 +282,7 @@ export class PostgresEventStore implements EventStore {
 
   async close(): Promise<void> {
     await this.commits.close();
-    await this.pool.end().catch(() => undefined);
+    await Promise.all([this.pool.end().catch(() => undefined), this.catchUpPool.end().catch(() => undefined)]);
   }
 
   /**
@@ -272,9 +293,9 @@ export class PostgresEventStore implements EventStore {
     return { name: `eventuate.${this.schema}.${statement}`, text: this.sql[statement], values };
   }
 
-  private async query(statement: keyof Queries, params: unknown[]): Promise<Row[]> {
+  private async query(statement: keyof Queries, params: unknown[], pool = this.pool): Promise<Row[]> {
     try {
-      return (await this.pool.query(this.prepared(statement, params))).rows;
+      return (await pool.query(this.prepared(statement, params))).rows;
     } catch (err) {
       throw translate(err);
     }
