@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
 import { ServiceUnavailableError } from '../src/errors';
 import { registerApiKeyAuth } from './auth';
+import { registerFeedMetrics } from './feed-metrics';
 import { FeedTail } from './feed-tail';
 import { InFlight } from './in-flight';
 import { registerMetrics } from './metrics';
@@ -41,6 +42,8 @@ export interface AppOptions {
   maxLongPolls?: number;
   /** Without a commit announcement, the feed tail reads again this often while readers wait; default 1000 ms. */
   feedFallbackPollMs?: number;
+  /** Recent events the feed tail keeps for readers a little behind it; default 10,000. */
+  feedWindowEvents?: number;
   /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
   defaultMetrics?: boolean;
   /** Adds metrics of other components (e.g. the relay's gauges) to this app's /metrics. */
@@ -72,6 +75,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const writes = new InFlight();
   const tail = new FeedTail(store, {
     fallbackPollMs: options.feedFallbackPollMs,
+    windowEvents: options.feedWindowEvents,
     onError: (err) => {
       // Its waiting readers get the error too; the next reader starts the tail again.
       if (toProblem(err).unexpected) app.log.error({ err }, 'the feed tail failed');
@@ -87,6 +91,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   registerApiKeyAuth(app, options.apiKeys ?? []);
   const metrics = registerMetrics(app, { defaultMetrics: options.defaultMetrics });
+  registerFeedMetrics(metrics.registry, { tail, streams, longPolls });
   options.registerMetrics?.(metrics.registry);
 
   void app.register(swagger, {
