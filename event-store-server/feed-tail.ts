@@ -4,7 +4,7 @@ import { waitForCommit } from '../src/long-poll';
 import { FeedOptions, FeedPage, MAX_PAGE_SIZE } from '../src/model';
 import { checkEntityType, pageSize } from '../src/validation';
 import { FeedWaiters, Waiter } from './feed-waiters';
-import { FeedWindow } from './feed-window';
+import { FeedWindow, WindowCapacity } from './feed-window';
 import type { ServerStore } from './server-store';
 
 export interface FeedTailOptions {
@@ -15,6 +15,8 @@ export interface FeedTailOptions {
   fallbackPollMs?: number;
   /** Events kept behind the tail, from which readers a little behind are answered without a query. Default 10,000. */
   windowEvents?: number;
+  /** At most this much of them, as JSON, in characters. Default 32 Mi. */
+  windowSize?: number;
   /** Told why the tail stopped following the feed (its waiting readers get the same error). */
   onError?: (err: Error) => void;
 }
@@ -26,6 +28,7 @@ export interface FeedReadRequest extends Omit<FeedOptions, 'waitMs'> {
 
 export const DEFAULT_FALLBACK_POLL_MS = 1000;
 const DEFAULT_WINDOW_EVENTS = 10_000;
+const DEFAULT_WINDOW_SIZE = 32 * 1024 * 1024;
 /** The tail reads the unfiltered feed in the largest pages the store gives. */
 const TAIL_PAGE_SIZE = MAX_PAGE_SIZE;
 /**
@@ -60,7 +63,7 @@ export class FeedTail {
   /** Reads of the store: by the tail, and by readers behind it (or reading without waiting). */
   readonly stats = { tailReads: 0, catchUpReads: 0 };
   private readonly fallbackPollMs: number;
-  private readonly windowEvents: number;
+  private readonly windowCapacity: WindowCapacity;
   private window?: FeedWindow;
   private readonly waiters = new FeedWaiters();
   /** read() calls under way that may wait; the tail stops once there has been none for a while. */
@@ -77,7 +80,7 @@ export class FeedTail {
     private readonly options: FeedTailOptions = {},
   ) {
     this.fallbackPollMs = options.fallbackPollMs ?? DEFAULT_FALLBACK_POLL_MS;
-    this.windowEvents = options.windowEvents ?? DEFAULT_WINDOW_EVENTS;
+    this.windowCapacity = { events: options.windowEvents ?? DEFAULT_WINDOW_EVENTS, size: options.windowSize ?? DEFAULT_WINDOW_SIZE };
   }
 
   /** Readers waiting at the tail now. */
@@ -198,7 +201,7 @@ export class FeedTail {
   /** Starts following the feed from `anchor` (a cursor the store answered with), unless it already does. */
   private follow(anchor: string): void {
     if (this.window || this.closed) return;
-    const window = new FeedWindow(anchor, this.windowEvents);
+    const window = new FeedWindow(anchor, this.windowCapacity);
     this.window = window;
     this.stopCommits = this.store.onCommit(() => {
       this.wakes++;

@@ -67,7 +67,8 @@ export class FeedWaiters {
     for (const type of new Set(added.map(({ event }) => event.entityType))) {
       for (const waiter of this.byType.get(type) ?? []) concerned.add(waiter);
     }
-    for (const waiter of concerned) this.answer(waiter, added.map(({ event }) => event), tailCursor);
+    const events = added.map(({ event }) => event);
+    for (const waiter of concerned) this.answer(waiter, events, tailCursor);
     // Readers ahead of the tail take only what lies past their cursor; once the tail reaches them they wait like the rest.
     for (const waiter of [...this.ahead]) {
       const theirs = added.filter(({ position }) => compareFeedPositions(position, waiter.ahead!) > 0).map(({ event }) => event);

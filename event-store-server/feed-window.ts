@@ -1,10 +1,20 @@
 import { compareFeedPositions, decodeCursor, FeedPosition } from '../src/cursor';
 import type { FeedPage, StoredEvent } from '../src/model';
+import { eventJson } from './event-json';
 
 /** A feed event with its place decoded once, so readers compare positions without decoding cursors. */
 export interface TailEvent {
   event: StoredEvent;
   position: FeedPosition;
+  /** Its size as JSON, in characters: what it weighs in the window. */
+  size: number;
+}
+
+/** The most the window keeps. */
+export interface WindowCapacity {
+  events: number;
+  /** Of the events as JSON, in characters: events can be megabytes each. */
+  size: number;
 }
 
 /** Where a reader's cursor lies relative to the window. */
@@ -19,6 +29,7 @@ export type Place = 'behind' | 'within' | 'ahead';
  */
 export class FeedWindow {
   private events: TailEvent[] = [];
+  private size = 0;
   private start: FeedPosition;
   private tail: FeedPosition;
   private cursorOfTail: string;
@@ -26,7 +37,7 @@ export class FeedWindow {
   /** `anchor`: a cursor the store answered with; the window covers the feed from there on. */
   constructor(
     anchor: string,
-    private readonly capacity: number,
+    private readonly capacity: WindowCapacity,
   ) {
     this.start = decodeCursor(anchor);
     this.tail = this.start;
@@ -76,7 +87,7 @@ export class FeedWindow {
 
   /** Adds the events of the unfiltered page the tail read after `tailCursor`; the tail moves to the last. */
   append(page: FeedPage): TailEvent[] {
-    const added = page.events.map((event) => ({ event, position: decodeCursor(event.cursor) }));
+    const added = page.events.map((event) => ({ event, position: decodeCursor(event.cursor), size: eventJson(event).length }));
     for (const { position, event } of added) {
       // The store's order is the feed's: anything else would make the window answer wrongly, so stop loudly.
       if (compareFeedPositions(position, this.tail) <= 0) {
@@ -86,7 +97,12 @@ export class FeedWindow {
     }
     if (added.length > 0) this.cursorOfTail = page.events[page.events.length - 1].cursor!;
     this.events.push(...added);
-    const excess = this.events.length - this.capacity;
+    for (const { size } of added) this.size += size;
+    let excess = 0;
+    while (excess < this.events.length && (this.events.length - excess > this.capacity.events || this.size > this.capacity.size)) {
+      this.size -= this.events[excess].size;
+      excess++;
+    }
     if (excess > 0) {
       this.start = this.events[excess - 1].position;
       this.events = this.events.slice(excess);

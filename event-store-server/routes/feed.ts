@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { StoredEvent } from '../../src/model';
+import { eventJson } from '../event-json';
 import type { FeedTail } from '../feed-tail';
 import { toProblem } from '../problem';
 import { parseEntityTypes } from '../query-params';
@@ -29,15 +30,8 @@ function requestLifetime(reply: FastifyReply, shutdown: AbortSignal): AbortSigna
   return AbortSignal.any([disconnected.signal, shutdown]);
 }
 
-/** An event as an SSE message, made once per event however many streams send it (the tail hands them all the same object). */
-const sseMessages = new WeakMap<StoredEvent, string>();
 function sseMessage(event: StoredEvent): string {
-  let message = sseMessages.get(event);
-  if (message === undefined) {
-    message = `id: ${event.cursor}\ndata: ${JSON.stringify(event)}\n\n`;
-    sseMessages.set(event, message);
-  }
-  return message;
+  return `id: ${event.cursor}\ndata: ${eventJson(event)}\n\n`;
 }
 
 /** Writes `chunk`; when the socket's buffer is full, resolves once it drained or closed. */
