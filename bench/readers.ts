@@ -1,16 +1,17 @@
 /**
- * Feed readers against writers: 16 writers append alone, then again while 1,000 SSE streams and
- * 1,000 waiting long polls, each filtered to an entity type nobody writes, and 10 streams on every
- * type are open; then alone once more. Prints both rates and their ratio (the target: readers cost
- * writers at most 10%), and checks that each full stream received every event written while it
- * was open once, in feed order (by eventId, against a plain read of the feed).
+ * Feed readers against writers: 16 writers append alone, then while 1,000 SSE streams and 1,000
+ * waiting long polls, each filtered to an entity type nobody writes, and 10 streams on every type
+ * are open, then alone again, for BENCH_ROUNDS rounds. Prints the rates and their ratio (the
+ * target: readers cost writers at most 10%), and checks that each full stream received every event
+ * written while it was open once, in feed order (by eventId, against a plain read of the feed).
  * Run: npm run bench -- readers [--scale 0.25]   (--scale multiplies the 2,000 idle readers, for
  * machines that cannot hold that many sockets; DATABASE_URL to use your own PostgreSQL)
  */
 import { Agent, request, ClientRequest } from 'node:http';
 import { benchDatabase, report, requestJson, runFor, startServerProcess } from './support';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WRITERS = 16;
 const FULL_STREAMS = 10;
 const scaleFlag = process.argv.indexOf('--scale');
@@ -144,6 +145,62 @@ function idlePolls(url: string, after: string) {
   };
 }
 
+interface ReaderRound {
+  rate: number;
+  /** Problems found in what the readers received; empty when every check held. */
+  problems: string[];
+}
+
+/** Opens the readers at the end of the feed, runs the writers, checks what the readers got, closes them. */
+async function roundWithReaders(url: string, writers: Writer[]): Promise<ReaderRound> {
+  const { cursor: start } = await readAll(url, '');
+  const full = await inBatches(FULL_STREAMS, async () => {
+    const stream = new FeedStream(`${url}/events/stream?after=${start}`);
+    await stream.opened;
+    return stream;
+  });
+  const idle = await inBatches(IDLE_STREAMS, async (i) => {
+    const stream = new FeedStream(`${url}/events/stream?after=${start}&entityTypes=BenchIdleStream${i}`);
+    await stream.opened;
+    return stream;
+  });
+  const polls = idlePolls(url, start);
+  const problems: string[] = [];
+  try {
+    // Let every reader reach the tail and start waiting before the writers begin.
+    await new Promise((r) => setTimeout(r, 3000));
+    const during = await appendsPerSecond(url, writers);
+
+    const reference = await readAll(url, start);
+    const drainUntil = Date.now() + DRAIN_TIMEOUT_MS;
+    while (full.some((s) => s.eventIds.length < reference.eventIds.length) && Date.now() < drainUntil) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const expected = reference.eventIds.join(',');
+    const complete = full.filter((s) => s.eventIds.length === reference.eventIds.length && s.eventIds.join(',') === expected).length;
+    if (reference.eventIds.length !== during.appended) problems.push(`${during.appended} events written, ${reference.eventIds.length} read back`);
+    if (complete < FULL_STREAMS) problems.push(`full streams complete and in order: ${complete} of ${FULL_STREAMS} (received: ${full.map((s) => s.eventIds.length).join(', ')} of ${reference.eventIds.length})`);
+    const refused = [...full, ...idle].filter((s) => s.status !== 200).length;
+    if (refused > 0) problems.push(`${refused} streams refused`);
+    const unexpected = idle.filter((s) => s.eventIds.length > 0).length;
+    if (unexpected > 0) problems.push(`${unexpected} idle streams received events`);
+    const errors = [...full, ...idle].flatMap((s) => s.errors);
+    if (errors.length > 0) problems.push(`${errors.length} stream errors, the first: ${errors[0]}`);
+    if (polls.stats.withEvents > 0) problems.push(`${polls.stats.withEvents} idle long polls answered with events`);
+    if (polls.stats.refused + polls.stats.failures.length > 0) {
+      problems.push(`idle long polls: ${polls.stats.refused} refused, ${polls.stats.failures.length} failed${polls.stats.failures.length ? `, the first: ${polls.stats.failures[0]}` : ''}`);
+    }
+    return { rate: during.rate, problems };
+  } finally {
+    await polls.stop();
+    [...full, ...idle].forEach((s) => s.close());
+    // Let the server see the readers leave before the next measurement.
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 async function readers(): Promise<void> {
   const db = await benchDatabase();
   const server = await startServerProcess({
@@ -159,55 +216,26 @@ async function readers(): Promise<void> {
       const created = await post(`${url}/entity/BenchWritten`, { events: [{ eventType: 'Opened', eventData: {} }] });
       writers.push({ entityId: created.entityId, version: created.entityVersion });
     }
-    const before = await appendsPerSecond(url, writers);
-    report('16 writers, no readers', before.rate, 'appends/s');
-
-    const { cursor: start } = await readAll(url, '');
-    const full = await inBatches(FULL_STREAMS, async () => {
-      const stream = new FeedStream(`${url}/events/stream?after=${start}`);
-      await stream.opened;
-      return stream;
-    });
-    const idle = await inBatches(IDLE_STREAMS, async (i) => {
-      const stream = new FeedStream(`${url}/events/stream?after=${start}&entityTypes=BenchIdleStream${i}`);
-      await stream.opened;
-      return stream;
-    });
-    const polls = idlePolls(url, start);
-    // Let every reader reach the tail and start waiting before the writers begin.
-    await new Promise((r) => setTimeout(r, 3000));
-    const refusedStreams = [...full, ...idle].filter((s) => s.status !== 200).length;
-
-    const during = await appendsPerSecond(url, writers);
-    report(`16 writers, ${IDLE_STREAMS} idle streams + ${IDLE_POLLS} idle long polls + ${FULL_STREAMS} full streams`, during.rate, 'appends/s');
-
-    const reference = await readAll(url, start);
-    const drainUntil = Date.now() + DRAIN_TIMEOUT_MS;
-    while (full.some((s) => s.eventIds.length < reference.eventIds.length) && Date.now() < drainUntil) {
-      await new Promise((r) => setTimeout(r, 200));
+    // Alone, with readers, alone, ...: each round's rate with readers is compared with the rates
+    // alone just before and just after it, so that a machine whose load drifts compares like with like.
+    const readerLabel = `${IDLE_STREAMS} idle streams + ${IDLE_POLLS} idle long polls + ${FULL_STREAMS} full streams`;
+    let alone = (await appendsPerSecond(url, writers)).rate;
+    report('16 writers, no readers', alone, 'appends/s');
+    const ratios: number[] = [];
+    const problems: string[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const withReaders = await roundWithReaders(url, writers);
+      report(`16 writers, ${readerLabel}`, withReaders.rate, 'appends/s');
+      const aloneAfter = (await appendsPerSecond(url, writers)).rate;
+      report('16 writers, no readers', aloneAfter, 'appends/s');
+      ratios.push(withReaders.rate / ((alone + aloneAfter) / 2));
+      problems.push(...withReaders.problems.map((p) => `round ${round}: ${p}`));
+      alone = aloneAfter;
     }
-    const expected = reference.eventIds.join(',');
-    const complete = full.filter((s) => s.eventIds.length === reference.eventIds.length && s.eventIds.join(',') === expected).length;
-    const unexpected = idle.filter((s) => s.eventIds.length > 0).length;
-    const streamErrors = [...full, ...idle].flatMap((s) => s.errors);
-    await polls.stop();
-    [...full, ...idle].forEach((s) => s.close());
-
-    // Let the server settle after the readers left, then the yardstick again.
-    await new Promise((r) => setTimeout(r, 3000));
-    const after = await appendsPerSecond(url, writers);
-    report('16 writers, no readers (again, after the readers left)', after.rate, 'appends/s');
-
-    const alone = (before.rate + after.rate) / 2;
-    report('ratio: with readers / without (mean of both)', (100 * during.rate) / alone, '%', '(target: at least 90%)');
-    console.log(`events written while the readers were open: ${during.appended}; read back by a plain read: ${reference.eventIds.length}`);
-    console.log(`full streams with every one of them once, in order: ${complete} of ${FULL_STREAMS}` +
-      (complete < FULL_STREAMS ? ` (received: ${full.map((s) => s.eventIds.length).join(', ')})` : ''));
-    console.log(`idle streams that received an event: ${unexpected}; refused streams: ${refusedStreams}; stream errors: ${streamErrors.length}`);
-    console.log(`idle long polls: ${polls.stats.answers} answers, ${polls.stats.withEvents} with events, ${polls.stats.refused} refused, ${polls.stats.failures.length} failures`);
-    if (streamErrors.length) console.log(`first stream error: ${streamErrors[0]}`);
-    if (polls.stats.failures.length) console.log(`first long-poll failure: ${polls.stats.failures[0]}`);
-    if (reference.eventIds.length !== during.appended || complete < FULL_STREAMS || unexpected > 0) process.exitCode = 1;
+    report('ratio: with readers / without, median of the rounds', 100 * median(ratios), '%', `(rounds: ${ratios.map((r) => (100 * r).toFixed(0)).join(', ')}; target: at least 90%)`);
+    if (problems.length === 0) console.log(`every round: each of the ${FULL_STREAMS} full streams received every event once, in order; no idle reader received one`);
+    for (const problem of problems) console.log(problem);
+    if (problems.length > 0) process.exitCode = 1;
   } finally {
     await server.stop();
     await db.stop();
