@@ -17,6 +17,9 @@ export interface WindowCapacity {
   size: number;
 }
 
+/** A cursor's place in the feed, and the store it names where cursors carry one. */
+type Placed = FeedPosition & { storeId?: string };
+
 /** Where a reader's cursor lies relative to the window. */
 export type Place = 'behind' | 'within' | 'ahead';
 
@@ -30,6 +33,8 @@ export type Place = 'behind' | 'within' | 'ahead';
 export class FeedWindow {
   private events: TailEvent[] = [];
   private size = 0;
+  /** The store whose feed this is, as its cursors name it: another store's cursor is never answered from here. */
+  private readonly storeId?: string;
   private start: FeedPosition;
   private tail: FeedPosition;
   private cursorOfTail: string;
@@ -39,7 +44,9 @@ export class FeedWindow {
     anchor: string,
     private readonly capacity: WindowCapacity,
   ) {
-    this.start = decodeCursor(anchor);
+    const { storeId, ...start } = decodeCursor(anchor) as Placed;
+    this.storeId = storeId;
+    this.start = start;
     this.tail = this.start;
     this.cursorOfTail = anchor;
   }
@@ -56,15 +63,16 @@ export class FeedWindow {
   /**
    * 'within' when the window can answer for `cursor`; 'ahead' when it lies past the tail (the tail
    * has not read that far yet); 'behind' when older than the window, or not a cursor the window can
-   * judge (malformed: the store's read gives the proper error).
+   * judge (malformed, or not this store's: the store's read gives the proper error).
    */
   place(cursor: string): Place {
-    let position: FeedPosition;
+    let position: Placed;
     try {
-      position = decodeCursor(cursor);
+      position = decodeCursor(cursor) as Placed;
     } catch {
       return 'behind';
     }
+    if (position.storeId !== this.storeId) return 'behind';
     if (compareFeedPositions(position, this.start) < 0) return 'behind';
     return compareFeedPositions(position, this.tail) <= 0 ? 'within' : 'ahead';
   }
