@@ -1,6 +1,7 @@
 /**
- * npm run bench [-- name ...]: runs the benchmarks one after another, each in a process of its own
- * so that one's heap and connections do not weigh on the next. Figures, not pass/fail.
+ * npm run bench [-- name ... [--flag value ...]]: runs the benchmarks one after another, each in a
+ * process of its own so that one's heap and connections do not weigh on the next. Figures, not
+ * pass/fail. Arguments from the first `--flag` on are passed to every chosen benchmark.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,9 +13,14 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
   replay: { file: 'replay.ts', what: 'replaying 100,000 events into an aggregate' },
   relay: { file: 'relay-latency.ts', what: 'append-to-handler latency through the relay and Kafka' },
   'feed-stall': { file: 'feed-stall.ts', what: "append-to-feed delay while another database's transaction stays open" },
+  readers: { file: 'readers.ts', what: 'appends while 2,000 feed readers wait and 10 streams follow every event' },
 };
 
-const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHMARKS);
+const args = process.argv.slice(2);
+const firstFlag = args.findIndex((a) => a.startsWith('--'));
+const names = firstFlag < 0 ? args : args.slice(0, firstFlag);
+const flags = firstFlag < 0 ? [] : args.slice(firstFlag);
+const chosen = names.length ? names : Object.keys(BENCHMARKS);
 for (const name of chosen) {
   const bench = BENCHMARKS[name];
   if (!bench) {
@@ -27,6 +33,6 @@ for (const name of chosen) {
     continue;
   }
   console.log(`\n# ${name}: ${bench.what}`);
-  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', file], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', file, ...flags], { stdio: 'inherit' });
   if (run.status !== 0) process.exit(run.status ?? 1);
 }

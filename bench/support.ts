@@ -75,12 +75,12 @@ export function report(name: string, value: number, unit: string, extra = ''): v
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** A JSON request over a kept-alive connection; node:http costs the load generator less CPU than fetch. */
-export function requestJson(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: any }> {
+export function requestJson(method: 'GET' | 'POST', url: string, body?: unknown, agent: Agent = keepAlive): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = httpRequest(
       url,
-      { method, agent: keepAlive, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

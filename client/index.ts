@@ -38,6 +38,7 @@ export {
   EventStoreError,
   OptimisticLockingError,
   ServiceUnavailableError,
+  TooManyRequestsError,
   UnauthorizedError,
   ValidationError,
 } from '../src/errors';

@@ -7,6 +7,7 @@ import {
   InvalidCursorError,
   OptimisticLockingError,
   ServiceUnavailableError,
+  TooManyRequestsError,
   UnauthorizedError,
   ValidationError,
 } from '../src/errors';
@@ -42,6 +43,8 @@ export function errorFromProblem(status: number, body: ProblemBody, entity: { en
       return new ServiceUnavailableError(detail);
     case 'invalid_cursor':
       return new InvalidCursorError(detail);
+    case 'too_many_requests':
+      return new TooManyRequestsError(detail, Number(body.retryAfterSeconds));
   }
   const code = (typeof body.error === 'string' ? body.error : status >= 500 ? 'internal_error' : 'validation_error') as ErrorCode;
   return new EventStoreError(code, detail, details);

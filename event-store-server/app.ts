@@ -5,10 +5,13 @@ import type { Registry } from 'prom-client';
 import { ServiceUnavailableError } from '../src/errors';
 import { registerApiKeyAuth } from './auth';
 import { frameworkErrorOptions } from './framework-errors';
+import { registerFeedMetrics } from './feed-metrics';
+import { FeedTail } from './feed-tail';
 import { InFlight } from './in-flight';
 import { registerJsonBodyParser } from './json-body';
 import { registerMetrics } from './metrics';
-import { registerProblemHandlers } from './problem';
+import { registerProblemHandlers, toProblem } from './problem';
+import { ReaderSlots } from './reader-slots';
 import { RequestLog } from './request-log';
 import { registerEntityReadRoutes } from './routes/entity-read';
 import { registerEntityWriteRoutes } from './routes/entity-write';
@@ -16,7 +19,17 @@ import { registerFeedRoutes } from './routes/feed';
 import { registerOpsRoutes } from './routes/ops';
 import type { ServerStore } from './server-store';
 import { requestValidatorCompiler } from './validator';
-import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './config';
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_FEED_STREAMS,
+  DEFAULT_MAX_LONG_POLLS,
+  DEFAULT_READY_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from './config';
+
+/** A refused reader is told to come back after this long: slots free as other readers leave, which no one can predict. */
+const FEED_RETRY_AFTER_SECONDS = 5;
 
 export interface AppOptions {
   store: ServerStore;
@@ -38,6 +51,14 @@ export interface AppOptions {
   closeStore?: boolean;
   /** Comment lines on an idle SSE stream this often; default 15 s. */
   heartbeatMs?: number;
+  /** Most SSE streams open at once; more get 429 too_many_requests. Default 1000. */
+  maxFeedStreams?: number;
+  /** Most long polls (GET /events with waitMs above 0) under way at once; more get 429. Default 1000. */
+  maxLongPolls?: number;
+  /** Without a commit announcement, the feed tail reads again this often while readers wait; default 1000 ms. */
+  feedFallbackPollMs?: number;
+  /** Recent events the feed tail keeps for readers a little behind it; default 10,000. */
+  feedWindowEvents?: number;
   /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
   defaultMetrics?: boolean;
   /** Adds metrics of other components (e.g. the relay's gauges) to this app's /metrics. */
@@ -75,6 +96,17 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   const store = options.store;
   const writes = new InFlight();
+  const tail = new FeedTail(store, {
+    fallbackPollMs: options.feedFallbackPollMs,
+    windowEvents: options.feedWindowEvents,
+    onError: (err) => {
+      // Its waiting readers get the error too; the next reader starts the tail again.
+      if (toProblem(err).unexpected) app.log.error({ err }, 'the feed tail failed');
+      else app.log.warn({ err }, `the feed tail stopped: ${err.message}`);
+    },
+  });
+  const streams = new ReaderSlots(options.maxFeedStreams ?? DEFAULT_MAX_FEED_STREAMS, 'open feed streams', 'EVENTUATE_FEED_MAX_STREAMS', FEED_RETRY_AFTER_SECONDS);
+  const longPolls = new ReaderSlots(options.maxLongPolls ?? DEFAULT_MAX_LONG_POLLS, 'waiting long polls', 'EVENTUATE_FEED_MAX_LONG_POLLS', FEED_RETRY_AFTER_SECONDS);
   const shutdown = new AbortController();
   registerProblemHandlers(app);
   app.addHook('onRequest', async () => {
@@ -82,6 +114,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   registerApiKeyAuth(app, options.apiKeys ?? []);
   const metrics = registerMetrics(app, { defaultMetrics: options.defaultMetrics });
+  registerFeedMetrics(metrics.registry, { tail, streams, longPolls });
   options.registerMetrics?.(metrics.registry);
 
   void app.register(swagger, {
@@ -101,7 +134,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(async (routes) => {
     registerEntityWriteRoutes(routes, { store, metrics, writes });
     registerEntityReadRoutes(routes, { store });
-    registerFeedRoutes(routes, { store, shutdown: shutdown.signal, heartbeatMs: options.heartbeatMs ?? 15_000 });
+    registerFeedRoutes(routes, { tail, streams, longPolls, shutdown: shutdown.signal, heartbeatMs: options.heartbeatMs ?? 15_000 });
     registerOpsRoutes(routes, {
       store,
       metrics,
@@ -120,6 +153,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return payload;
   });
   app.addHook('onClose', async () => {
+    await tail.close();
     await writes.drain();
     if (options.closeStore !== false) await store.close();
   });

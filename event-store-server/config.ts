@@ -12,6 +12,8 @@ export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_READY_TIMEOUT_MS = 800;
+export const DEFAULT_MAX_FEED_STREAMS = 1000;
+export const DEFAULT_MAX_LONG_POLLS = 1000;
 
 export interface ConfigVariable {
   name: string;
@@ -42,7 +44,6 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: String(DEFAULT_MAX_CONNECTIONS),
     description: 'Open HTTP connections at most (each may hold a request body of up to EVENTUATE_BODY_LIMIT); further ones are closed at once. Keep it below the process\'s open-file limit.',
   },
-  { name: 'EVENTUATE_DB_POOL_SIZE', default: '20', description: 'PostgreSQL connections the server may open.' },
   {
     name: 'EVENTUATE_DB_CONNECT_TIMEOUT_MS',
     default: String(DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs),
@@ -68,6 +69,23 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: String(DEFAULT_READY_TIMEOUT_MS),
     description: '/ready answers 503 when its checks (the database first) take longer, so it answers within about this long whatever the database does.',
   },
+  { name: 'EVENTUATE_DB_POOL_SIZE', default: '20', description: 'PostgreSQL connections for writes and entity reads (and the one feed tail).' },
+  {
+    name: 'EVENTUATE_DB_FEED_POOL_SIZE',
+    default: '4',
+    description:
+      'PostgreSQL connections, apart from EVENTUATE_DB_POOL_SIZE, for feed reads that do not wait and for readers catching up from behind the live tail; they take turns on these, so writers keep theirs.',
+  },
+  {
+    name: 'EVENTUATE_FEED_MAX_STREAMS',
+    default: String(DEFAULT_MAX_FEED_STREAMS),
+    description: 'Most SSE streams (`GET /events/stream`) open at once; more get 429 `too_many_requests` with `Retry-After`.',
+  },
+  {
+    name: 'EVENTUATE_FEED_MAX_LONG_POLLS',
+    default: String(DEFAULT_MAX_LONG_POLLS),
+    description: 'Most long polls (`GET /events` with `waitMs` above 0) under way at once; more get 429 `too_many_requests` with `Retry-After`.',
+  },
   { name: 'KAFKA_BROKERS', description: 'Comma-separated Kafka brokers (host:port) for the event relay. Unset: no relay.' },
   { name: 'EVENTUATE_TOPIC_PREFIX', default: '', description: 'Prefix of the Kafka topic names (topic = prefix + entity type).' },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent. Each request is logged at debug, in one line.' },
@@ -91,6 +109,9 @@ export interface ServerConfig {
   dbPoolSize: number;
   dbTimeouts: DatabaseTimeouts;
   readyTimeoutMs: number;
+  dbFeedPoolSize: number;
+  feedMaxStreams: number;
+  feedMaxLongPolls: number;
   kafkaBrokers: string[];
   topicPrefix: string;
   logLevel: string;
@@ -152,6 +173,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       keepAliveMs: integer('EVENTUATE_DB_KEEPALIVE_MS', 1000, HOUR_MS),
     },
     readyTimeoutMs: integer('EVENTUATE_READY_TIMEOUT_MS', 100, 60_000),
+    dbFeedPoolSize: integer('EVENTUATE_DB_FEED_POOL_SIZE', 1, 1000),
+    feedMaxStreams: integer('EVENTUATE_FEED_MAX_STREAMS', 1, 1_000_000),
+    feedMaxLongPolls: integer('EVENTUATE_FEED_MAX_LONG_POLLS', 1, 1_000_000),
     kafkaBrokers: list('KAFKA_BROKERS'),
     topicPrefix: read('EVENTUATE_TOPIC_PREFIX'),
     logLevel: read('LOG_LEVEL').toLowerCase(),

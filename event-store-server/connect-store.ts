@@ -16,5 +16,12 @@ export async function connectStore(config: ServerConfig, connectionString: strin
   } finally {
     await migrations.end();
   }
-  return PostgresEventStore.connect({ connectionString, schema: config.schema, poolSize, migrate: false, pool: connectionSettings(config.dbTimeouts) });
+  return PostgresEventStore.connect({
+    connectionString,
+    schema: config.schema,
+    poolSize,
+    catchUpPoolSize: config.dbFeedPoolSize,
+    migrate: false,
+    pool: connectionSettings(config.dbTimeouts),
+  });
 }

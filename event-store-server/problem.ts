@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode, EventStoreError, HTTP_STATUS } from '../src/errors';
+import { ErrorCode, EventStoreError, HTTP_STATUS, TooManyRequestsError } from '../src/errors';
 
 /**
  * The store's codes, plus the server's own for requests that never reach a route: `not_found` (no
@@ -33,6 +33,7 @@ const TITLES: Record<ProblemCode, string> = {
   unsupported_media_type: 'Unsupported media type',
   service_unavailable: 'Service unavailable',
   invalid_cursor: 'Invalid cursor',
+  too_many_requests: 'Too many requests',
   internal_error: 'Internal server error',
 };
 
@@ -104,6 +105,7 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     const { problem, unexpected } = toProblem(err);
     if (unexpected) request.log.error({ err }, 'unhandled error');
     else if (problem.status >= 500) request.log.warn({ err }, problem.detail);
+    if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSeconds));
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -98,6 +98,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       requestTimeoutMs: config.requestTimeoutMs,
       maxConnections: config.maxConnections,
       readyTimeoutMs: config.readyTimeoutMs,
+      maxFeedStreams: config.feedMaxStreams,
+      maxLongPolls: config.feedMaxLongPolls,
       logger,
       closeStore: false,
       readiness: started && (() => started.checkReady()),

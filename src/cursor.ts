@@ -38,6 +38,13 @@ const MAX_U64 = (1n << 64n) - 1n;
 const VERSION = 1;
 const LENGTH = 25;
 
+/** The feed's order: by transaction id, then position. */
+export function compareFeedPositions(a: FeedPosition, b: FeedPosition): number {
+  if (a.transactionId !== b.transactionId) return a.transactionId < b.transactionId ? -1 : 1;
+  if (a.position !== b.position) return a.position < b.position ? -1 : 1;
+  return 0;
+}
+
 /** A new random store identity (64 bits). */
 export function newStoreId(): string {
   return randomBytes(8).toString('hex');

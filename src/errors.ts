@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'service_unavailable'
   | 'invalid_cursor'
+  | 'too_many_requests'
   | 'internal_error';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -23,6 +24,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   service_unavailable: 503,
   invalid_cursor: 400,
+  too_many_requests: 429,
   internal_error: 500,
 };
 
@@ -117,5 +119,15 @@ export class ServiceUnavailableError extends EventStoreError {
 export class InvalidCursorError extends EventStoreError {
   constructor(message: string) {
     super('invalid_cursor', message);
+  }
+}
+
+/** A limit of open feed readers is reached; the HTTP answer carries `Retry-After: retryAfterSeconds`. */
+export class TooManyRequestsError extends EventStoreError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('too_many_requests', message, { retryAfterSeconds });
   }
 }

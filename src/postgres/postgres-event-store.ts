@@ -43,6 +43,11 @@ export interface PostgresEventStoreOptions {
   schema?: string;
   /** Pool size; default 20. */
   poolSize?: number;
+  /**
+   * Connections of the catch-up pool, apart from the main one, on which `readFeedCatchUp` reads;
+   * default 4. Opened only when used.
+   */
+  catchUpPoolSize?: number;
   /** Apply migrations on connect; default true. */
   migrate?: boolean;
   /**
@@ -65,6 +70,8 @@ type Row = Record<string, any>;
 export class PostgresEventStore implements EventStore {
   readonly schema: string;
   private readonly pool: Pool;
+  /** Feed readers behind the live tail read here, so however many there are, writers keep the main pool. */
+  private readonly catchUpPool: Pool;
   private readonly sql: Queries;
   private readonly commits: CommitListener;
   private readonly announcer: CommitAnnouncer;
@@ -90,15 +97,17 @@ export class PostgresEventStore implements EventStore {
   constructor(options: PostgresEventStoreOptions) {
     this.schema = options.schema ?? 'eventuate';
     this.sql = buildQueries(quoteIdent(this.schema));
-    this.pool = new Pool({
+    const sessionSettings = {
       idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       ...options.pool,
       connectionString: options.connectionString,
-      max: options.poolSize ?? 20,
-    });
+    };
+    this.pool = new Pool({ ...sessionSettings, max: options.poolSize ?? 20 });
+    this.catchUpPool = new Pool({ ...sessionSettings, max: options.catchUpPoolSize ?? 4 });
     this.feedFallbackPollMs = options.feedFallbackPollMs;
     // An idle client losing its connection is reported here; the next query reconnects.
     this.pool.on('error', () => undefined);
+    this.catchUpPool.on('error', () => undefined);
     const storeId = uuidv4();
     this.commits = new CommitListener({ ...options.pool, connectionString: options.connectionString }, eventsChannel(this.schema), storeId);
     this.announcer = new CommitAnnouncer(this.pool, eventsChannel(this.schema), storeId);
@@ -244,6 +253,18 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readFeed(options: FeedOptions = {}): Promise<FeedPage> {
+    return this.feedOn(this.pool, options);
+  }
+
+  /**
+   * readFeed on the catch-up pool, for readers that are behind the live tail (or read without
+   * waiting): their number then never takes a connection from the writers, only a turn in this pool.
+   */
+  async readFeedCatchUp(options: Omit<FeedOptions, 'waitMs'> = {}): Promise<FeedPage> {
+    return this.feedOn(this.catchUpPool, options);
+  }
+
+  private async feedOn(pool: Pool, options: FeedOptions): Promise<FeedPage> {
     const issuerPromise = this.ready();
     const issuer = await issuerPromise;
     const start = positionIn(options.after, issuer);
@@ -257,7 +278,7 @@ export class PostgresEventStore implements EventStore {
       async (after) => {
         const position = positionIn(after, issuer);
         // Two statements, in this order: the horizon's proof needs the rows read with a later snapshot than its own.
-        const [present] = await this.query('feedHorizon', []);
+        const [present] = await this.query('feedHorizon', [], pool);
         if (present.store_id !== issuer.storeId) {
           if (this.issuer === issuerPromise) this.issuer = undefined;
           throw new InvalidCursorError(
@@ -266,7 +287,7 @@ export class PostgresEventStore implements EventStore {
           );
         }
         refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id) });
-        const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon]);
+        const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon], pool);
         const events = rows
           .filter((r) => r.event_id !== null)
           .map((r) => ({ ...toStoredEvent(r), cursor: cursorAt(r.transaction_id, r.position) }));
@@ -292,7 +313,7 @@ export class PostgresEventStore implements EventStore {
 
   async close(): Promise<void> {
     await this.commits.close();
-    await this.pool.end().catch(() => undefined);
+    await Promise.all([this.pool.end().catch(() => undefined), this.catchUpPool.end().catch(() => undefined)]);
   }
 
   /**
@@ -330,9 +351,9 @@ export class PostgresEventStore implements EventStore {
     return { name: `eventuate.${this.schema}.${statement}`, text: this.sql[statement], values };
   }
 
-  private async query(statement: keyof Queries, params: unknown[]): Promise<Row[]> {
+  private async query(statement: keyof Queries, params: unknown[], pool = this.pool): Promise<Row[]> {
     try {
-      return (await this.pool.query(this.prepared(statement, params))).rows;
+      return (await pool.query(this.prepared(statement, params))).rows;
     } catch (err) {
       throw translate(err);
     }

@@ -26,6 +26,9 @@ describe('server configuration', () => {
       dbPoolSize: 20,
       dbTimeouts: { connectTimeoutMs: 2000, statementTimeoutMs: 5000, queryTimeoutMs: 6000, keepAliveMs: 10_000 },
       readyTimeoutMs: 800,
+      dbFeedPoolSize: 4,
+      feedMaxStreams: 1000,
+      feedMaxLongPolls: 1000,
       kafkaBrokers: [],
       topicPrefix: '',
       logLevel: 'info',
@@ -49,6 +52,9 @@ describe('server configuration', () => {
       EVENTUATE_DB_QUERY_TIMEOUT_MS: '15000',
       EVENTUATE_DB_KEEPALIVE_MS: '5000',
       EVENTUATE_READY_TIMEOUT_MS: '500',
+      EVENTUATE_DB_FEED_POOL_SIZE: '8',
+      EVENTUATE_FEED_MAX_STREAMS: '5000',
+      EVENTUATE_FEED_MAX_LONG_POLLS: '3000',
       KAFKA_BROKERS: 'k1:9092,k2:9092',
       EVENTUATE_TOPIC_PREFIX: 'prod.',
       LOG_LEVEL: 'DEBUG',
@@ -67,6 +73,9 @@ describe('server configuration', () => {
       dbPoolSize: 50,
       dbTimeouts: { connectTimeoutMs: 1000, statementTimeoutMs: 0, queryTimeoutMs: 15_000, keepAliveMs: 5000 },
       readyTimeoutMs: 500,
+      dbFeedPoolSize: 8,
+      feedMaxStreams: 5000,
+      feedMaxLongPolls: 3000,
       kafkaBrokers: ['k1:9092', 'k2:9092'],
       topicPrefix: 'prod.',
       logLevel: 'debug',
@@ -77,12 +86,12 @@ describe('server configuration', () => {
   it('reports every invalid value at once, by name', () => {
     let error: ConfigError | undefined;
     try {
-      loadConfig({ PORT: '80a', EVENTUATE_DB_POOL_SIZE: '0', LOG_LEVEL: 'loud', LOG_FORMAT: 'pretty', EVENTUATE_SCHEMA: 'x"; drop', DATABASE_URL: 'mysql://x', EVENTUATE_BODY_LIMIT: 'big', KAFKA_BROKERS: 'nohost' });
+      loadConfig({ PORT: '80a', EVENTUATE_DB_POOL_SIZE: '0', EVENTUATE_FEED_MAX_STREAMS: 'many', EVENTUATE_FEED_MAX_LONG_POLLS: '0', LOG_LEVEL: 'loud', LOG_FORMAT: 'pretty', EVENTUATE_SCHEMA: 'x"; drop', DATABASE_URL: 'mysql://x', EVENTUATE_BODY_LIMIT: 'big', KAFKA_BROKERS: 'nohost' });
     } catch (err) {
       error = err as ConfigError;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    for (const name of ['PORT', 'EVENTUATE_DB_POOL_SIZE', 'LOG_LEVEL', 'LOG_FORMAT', 'EVENTUATE_SCHEMA', 'DATABASE_URL', 'EVENTUATE_BODY_LIMIT', 'KAFKA_BROKERS']) {
+    for (const name of ['PORT', 'EVENTUATE_DB_POOL_SIZE', 'EVENTUATE_FEED_MAX_STREAMS', 'EVENTUATE_FEED_MAX_LONG_POLLS', 'LOG_LEVEL', 'LOG_FORMAT', 'EVENTUATE_SCHEMA', 'DATABASE_URL', 'EVENTUATE_BODY_LIMIT', 'KAFKA_BROKERS']) {
       expect(error!.message).toContain(name);
     }
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000": expected an integer from 0 to 65535/);

@@ -1,24 +1,17 @@
 import { InMemoryEventStore } from '../../src';
-import { createEntity, event, serverFixture, ServerFixture } from './server-fixture';
+import { createEntity, event, readToEnd, serverFixture, ServerFixture } from './server-fixture';
 import { SseClient } from './sse-client';
 
 describe('the global feed over HTTP', () => {
   let f: ServerFixture;
   beforeAll(async () => {
-    // Without a commit announcement a waiting read looks again only every 2 minutes: a long poll
-    // answered in time was woken by the commit.
-    f = await serverFixture({ heartbeatMs: 300 }, { ownDatabase: true, store: { feedFallbackPollMs: 120_000 } });
+    // The fallback polls (the feed tail's and the store's) far above every wait below: only the
+    // commit wake-up can answer in time. A database of its own: no other test file's transaction holds the horizon.
+    f = await serverFixture({ heartbeatMs: 300, feedFallbackPollMs: 120_000 }, { ownDatabase: true, store: { feedFallbackPollMs: 120_000 } });
   });
   afterAll(() => f.close());
 
-  async function endCursor(): Promise<string> {
-    let cursor = '';
-    for (;;) {
-      const page = (await f.call('GET', `/events?limit=1000&after=${cursor}`)).json();
-      if (page.events.length === 0) return page.cursor;
-      cursor = page.cursor;
-    }
-  }
+  const endCursor = async () => (await readToEnd(f)).cursor;
 
   it('reads events in order with cursors, and filters by entity type', async () => {
     const start = await endCursor();
@@ -39,7 +32,8 @@ describe('the global feed over HTTP', () => {
   it('answers a long poll when an append commits, well before waitMs', async () => {
     const start = await endCursor();
     const poll = f.call('GET', `/events?after=${start}&waitMs=30000`);
-    // Past the poll's first quick rechecks (about 1.3 s): now only the commit's wake-up answers before waitMs ends.
+    // Past the feed tail's first looks (a burst within about 1.3 s of its start): from here on only a
+    // commit wakes it, the fallback poll being two minutes away.
     await new Promise((r) => setTimeout(r, 2500));
     const appendedAt = Date.now();
     await createEntity(f, 'Polled', 'p-1');

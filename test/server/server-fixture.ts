@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PostgresEventStore, PostgresEventStoreOptions } from '../../src/postgres/postgres-event-store';
 import { AppOptions, buildApp } from '../../event-store-server/app';
+import type { ServerStore } from '../../event-store-server/server-store';
 import { scratchDatabase, testDatabase, TestDatabase } from '../support/database';
 
 export interface ServerFixture {
@@ -24,14 +25,16 @@ export interface FixtureOptions {
    * test files' open transactions in the shared database would hold back.
    */
   ownDatabase?: boolean;
+  /** Puts something between the app and the store (e.g. to count its calls). */
+  serveStore?: (store: PostgresEventStore) => ServerStore;
 }
 
-/** A real PostgresEventStore in a schema of its own, served by a fresh app (not listening). */
+/** A real PostgresEventStore in a schema of its own, served by a fresh app listening on a free port. */
 export async function serverFixture(options: Omit<AppOptions, 'store'> = {}, fixture: FixtureOptions = {}): Promise<ServerFixture> {
   const own = fixture.ownDatabase ? await scratchDatabase('srv') : undefined;
   const db = testDatabase('srv', own?.connectionString);
   const store = await PostgresEventStore.connect({ poolSize: 30, ...fixture.store, connectionString: db.connectionString, schema: db.schema });
-  const app = buildApp({ store, defaultMetrics: false, ...options });
+  const app = buildApp({ store: fixture.serveStore?.(store) ?? store, defaultMetrics: false, ...options });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     db,
@@ -83,4 +86,18 @@ export async function createEntity(f: Pick<ServerFixture, 'call'>, entityType: s
   const res = await f.call('POST', `/entity/${entityType}`, { entityId, events: Array.from({ length: count }, (_, i) => event('Happened', { i })) });
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${res.text}`);
   return res.json();
+}
+
+/** Every event after `after`, by plain reads (no waiting), and the cursor at the end of the feed. */
+export async function readToEnd(f: Pick<ServerFixture, 'call'>, after = ''): Promise<{ events: any[]; cursor: string }> {
+  const events: any[] = [];
+  let cursor = after;
+  for (;;) {
+    const res = await f.call('GET', `/events?limit=1000&after=${cursor}`);
+    if (res.status !== 200) throw new Error(`GET /events: ${res.status} ${res.text}`);
+    const page = res.json();
+    if (page.events.length === 0) return { events, cursor: page.cursor };
+    events.push(...page.events);
+    cursor = page.cursor;
+  }
 }

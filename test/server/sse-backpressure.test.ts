@@ -51,8 +51,8 @@ describe('an SSE stream under backpressure', () => {
       await client.until(() => client.messages.length >= EVENTS, `${EVENTS} events`, 60_000);
 
       expect(client.messages.map((m) => JSON.parse(m.data).eventData.n)).toEqual(Array.from({ length: EVENTS }, (_, i) => i));
-      // The waits did happen, so the count below is not trivially small...
-      expect(drains).toBeGreaterThanOrEqual(EVENTS / 2);
+      // The waits did happen (the stream writes a page at a time, each larger than the buffer), so the count below is not trivially small...
+      expect(drains).toBeGreaterThanOrEqual(2);
       // ...and what remains is the server's own (the request's lifetime, Fastify's, at most one wait in progress), not one per drain.
       expect(response.listenerCount('close')).toBeLessThanOrEqual(3);
       expect(response.listenerCount('drain')).toBeLessThanOrEqual(2);

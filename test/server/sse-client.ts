@@ -46,6 +46,15 @@ export class SseClient {
     this.req.destroy();
   }
 
+  /** Stops reading the socket, as a stalled consumer would: the server's writes back up. */
+  pause(): void {
+    this.response?.pause();
+  }
+
+  resume(): void {
+    this.response?.resume();
+  }
+
   private receive(chunk: string): void {
     this.buffer += chunk;
     let end: number;
