@@ -1,7 +1,6 @@
 import { Pool } from 'pg';
 import { repairAfterRestore } from '../../src/postgres/restore-repair';
 import { loadConfig } from '../../event-store-server/config';
-import { openDatabase } from '../../event-store-server/start-server';
 import type { Command } from './command';
 
 export const command: Command = {
@@ -12,6 +11,8 @@ export const command: Command = {
       return 2;
     }
     const config = loadConfig();
+    // Loaded here, not at the top: `help` reads every command, and a client-only install has no server packages.
+    const { openDatabase } = await import('../../event-store-server/start-server');
     const database = await openDatabase(config);
     const pool = new Pool({ connectionString: database.connectionString, max: 1 });
     pool.on('error', () => undefined);
