@@ -1,4 +1,4 @@
-import { compareFeedPositions, decodeCursor, FeedPosition } from '../src/cursor';
+import { compareFeedPositions, decodeCursor, DecodedCursor, FeedPosition } from '../src/cursor';
 import type { FeedPage, StoredEvent } from '../src/model';
 import { eventJson } from './event-json';
 
@@ -17,9 +17,6 @@ export interface WindowCapacity {
   size: number;
 }
 
-/** A cursor's place in the feed, and the store it names where cursors carry one. */
-type Placed = FeedPosition & { storeId?: string };
-
 /** Where a reader's cursor lies relative to the window. */
 export type Place = 'behind' | 'within' | 'ahead';
 
@@ -33,7 +30,7 @@ export type Place = 'behind' | 'within' | 'ahead';
 export class FeedWindow {
   private events: TailEvent[] = [];
   private size = 0;
-  /** The store whose feed this is, as its cursors name it: another store's cursor is never answered from here. */
+  /** The store whose feed this is, as its cursors name it: another store's cursor (or an unidentified one) is never answered from here. */
   private readonly storeId?: string;
   private start: FeedPosition;
   private tail: FeedPosition;
@@ -44,7 +41,7 @@ export class FeedWindow {
     anchor: string,
     private readonly capacity: WindowCapacity,
   ) {
-    const { storeId, ...start } = decodeCursor(anchor) as Placed;
+    const { storeId, ...start } = decodeCursor(anchor);
     this.storeId = storeId;
     this.start = start;
     this.tail = this.start;
@@ -66,9 +63,9 @@ export class FeedWindow {
    * judge (malformed, or not this store's: the store's read gives the proper error).
    */
   place(cursor: string): Place {
-    let position: Placed;
+    let position: DecodedCursor;
     try {
-      position = decodeCursor(cursor) as Placed;
+      position = decodeCursor(cursor);
     } catch {
       return 'behind';
     }

@@ -2,9 +2,8 @@ import { encodeCursor } from '../../src/cursor';
 import type { StoredEvent } from '../../src/model';
 import { FeedWindow } from '../../event-store-server/feed-window';
 
-/** The store these cursors name: a window answers only its own store's cursors. */
-const STORE_ID = '0123456789abcdef';
-const cursorAt = (transactionId: number, position: number) => encodeCursor(STORE_ID, { transactionId: BigInt(transactionId), position: BigInt(position) });
+const STORE = 'a1a1a1a1a1a1a1a1';
+const cursorAt = (transactionId: number, position: number, storeId = STORE) => encodeCursor(storeId, { transactionId: BigInt(transactionId), position: BigInt(position) });
 
 function eventAt(transactionId: number, position: number, entityType = 'A', padding = ''): StoredEvent {
   return {
@@ -33,6 +32,9 @@ describe('the feed window', () => {
     expect(window.place(cursorAt(13, 6))).toBe('within');
     expect(window.place(cursorAt(13, 7))).toBe('ahead');
     expect(window.place('not a cursor')).toBe('behind');
+    // Another store's cursor is the store's to refuse, wherever its position lies.
+    expect(window.place(cursorAt(11, 8, 'b2b2b2b2b2b2b2b2'))).toBe('behind');
+    expect(window.place(Buffer.from('11.8').toString('base64url'))).toBe('behind');
     expect(window.tailCursor).toBe(cursorAt(13, 6));
   });
 
