@@ -7,8 +7,9 @@ import { eventStoreContract } from '../support/event-store-contract';
 
 eventStoreContract('HttpEventStore against the server on PostgreSQL', async ({ feedFallbackPollMs }) => {
   const db = await scratchDatabase('httpcontract');
-  const backing = await PostgresEventStore.connect({ connectionString: db.connectionString, feedFallbackPollMs });
-  const app = buildApp({ store: backing, defaultMetrics: false });
+  const backing = await PostgresEventStore.connect({ connectionString: db.connectionString });
+  // The server's feed tail, not the store's long poll, serves waiting reads: the fallback poll is the tail's.
+  const app = buildApp({ store: backing, defaultMetrics: false, feedFallbackPollMs });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const store = new HttpEventStore({ url });
   return {
