@@ -244,7 +244,7 @@ describe('the feed tail: cost', () => {
       },
     });
   beforeAll(async () => {
-    f = await serverFixture({ heartbeatMs: 60_000, maxFeedStreams: 500, maxLongPolls: 500 }, { serveStore: counted });
+    f = await serverFixture({ heartbeatMs: 60_000, maxFeedStreams: 500, maxLongPolls: 500 }, { ownDatabase: true, serveStore: counted });
   });
   afterAll(() => f.close());
 
