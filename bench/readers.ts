@@ -79,7 +79,38 @@ async function post(url: string, body: unknown): Promise<any> {
   return answer.body;
 }
 
-async function appendsPerSecond(url: string, writers: Writer[]): Promise<{ rate: number; appended: number }> {
+/** What the server process counts, from its /metrics. */
+async function serverCounters(url: string): Promise<{ cpuSeconds: number; tailReads: number; catchUpReads: number }> {
+  const text = await new Promise<string>((resolve, reject) => {
+    request(`${url}/metrics`, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve(body));
+    })
+      .on('error', reject)
+      .end();
+  });
+  // Zero where the server has no such metric (before the feed tail).
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    cpuSeconds: value('eventuate_process_cpu_seconds_total'),
+    tailReads: value('eventuate_feed_tail_reads'),
+    catchUpReads: value('eventuate_feed_catch_up_reads'),
+  };
+}
+
+interface Measured {
+  rate: number;
+  appended: number;
+  /** CPU time of the server process per append: steadier than the rate on a machine shared with other work. */
+  cpuMsPerAppend: number;
+  tailReadsPerSecond: number;
+  catchUpReadsPerSecond: number;
+}
+
+async function measureAppends(url: string, writers: Writer[]): Promise<Measured> {
+  const before = await serverCounters(url);
   const appended = await runFor(SECONDS, WRITERS, async (w) => {
     const writer = writers[w];
     const result = await post(`${url}/entity/BenchWritten/${writer.entityId}`, {
@@ -88,7 +119,19 @@ async function appendsPerSecond(url: string, writers: Writer[]): Promise<{ rate:
     });
     writer.version = result.entityVersion;
   });
-  return { rate: appended / SECONDS, appended };
+  const after = await serverCounters(url);
+  return {
+    rate: appended / SECONDS,
+    appended,
+    cpuMsPerAppend: (1000 * (after.cpuSeconds - before.cpuSeconds)) / appended,
+    tailReadsPerSecond: (after.tailReads - before.tailReads) / SECONDS,
+    catchUpReadsPerSecond: (after.catchUpReads - before.catchUpReads) / SECONDS,
+  };
+}
+
+function reportMeasured(label: string, m: Measured, withReads = false): void {
+  const reads = withReads ? `; feed reads/s: ${m.tailReadsPerSecond.toFixed(0)} by the tail, ${m.catchUpReadsPerSecond.toFixed(0)} catching up` : '';
+  report(label, m.rate, 'appends/s', `(server CPU ${m.cpuMsPerAppend.toFixed(2)} ms per append${reads})`);
 }
 
 /** Every event after `after`, by plain reads (no waiting): the reference order. */
@@ -146,7 +189,7 @@ function idlePolls(url: string, after: string) {
 }
 
 interface ReaderRound {
-  rate: number;
+  measured: Measured;
   /** Problems found in what the readers received; empty when every check held. */
   problems: string[];
 }
@@ -169,7 +212,7 @@ async function roundWithReaders(url: string, writers: Writer[]): Promise<ReaderR
   try {
     // Let every reader reach the tail and start waiting before the writers begin.
     await new Promise((r) => setTimeout(r, 3000));
-    const during = await appendsPerSecond(url, writers);
+    const during = await measureAppends(url, writers);
 
     const reference = await readAll(url, start);
     const drainUntil = Date.now() + DRAIN_TIMEOUT_MS;
@@ -190,7 +233,7 @@ async function roundWithReaders(url: string, writers: Writer[]): Promise<ReaderR
     if (polls.stats.refused + polls.stats.failures.length > 0) {
       problems.push(`idle long polls: ${polls.stats.refused} refused, ${polls.stats.failures.length} failed${polls.stats.failures.length ? `, the first: ${polls.stats.failures[0]}` : ''}`);
     }
-    return { rate: during.rate, problems };
+    return { measured: during, problems };
   } finally {
     await polls.stop();
     [...full, ...idle].forEach((s) => s.close());
@@ -219,20 +262,25 @@ async function readers(): Promise<void> {
     // Alone, with readers, alone, ...: each round's rate with readers is compared with the rates
     // alone just before and just after it, so that a machine whose load drifts compares like with like.
     const readerLabel = `${IDLE_STREAMS} idle streams + ${IDLE_POLLS} idle long polls + ${FULL_STREAMS} full streams`;
-    let alone = (await appendsPerSecond(url, writers)).rate;
-    report('16 writers, no readers', alone, 'appends/s');
+    // A first run warms the server and PostgreSQL up; it is not compared with anything.
+    reportMeasured('16 writers, no readers (warm-up, not compared)', await measureAppends(url, writers));
+    let alone = await measureAppends(url, writers);
+    reportMeasured('16 writers, no readers', alone);
     const ratios: number[] = [];
+    const cpuRatios: number[] = [];
     const problems: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const withReaders = await roundWithReaders(url, writers);
-      report(`16 writers, ${readerLabel}`, withReaders.rate, 'appends/s');
-      const aloneAfter = (await appendsPerSecond(url, writers)).rate;
-      report('16 writers, no readers', aloneAfter, 'appends/s');
-      ratios.push(withReaders.rate / ((alone + aloneAfter) / 2));
-      problems.push(...withReaders.problems.map((p) => `round ${round}: ${p}`));
+      const { measured, problems: found } = await roundWithReaders(url, writers);
+      reportMeasured(`16 writers, ${readerLabel}`, measured, true);
+      const aloneAfter = await measureAppends(url, writers);
+      reportMeasured('16 writers, no readers', aloneAfter);
+      ratios.push(measured.rate / ((alone.rate + aloneAfter.rate) / 2));
+      cpuRatios.push(measured.cpuMsPerAppend / ((alone.cpuMsPerAppend + aloneAfter.cpuMsPerAppend) / 2));
+      problems.push(...found.map((p) => `round ${round}: ${p}`));
       alone = aloneAfter;
     }
     report('ratio: with readers / without, median of the rounds', 100 * median(ratios), '%', `(rounds: ${ratios.map((r) => (100 * r).toFixed(0)).join(', ')}; target: at least 90%)`);
+    report('server CPU per append: with readers / without, median', 100 * median(cpuRatios), '%', `(rounds: ${cpuRatios.map((r) => (100 * r).toFixed(0)).join(', ')})`);
     if (problems.length === 0) console.log(`every round: each of the ${FULL_STREAMS} full streams received every event once, in order; no idle reader received one`);
     for (const problem of problems) console.log(problem);
     if (problems.length > 0) process.exitCode = 1;

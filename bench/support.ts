@@ -88,7 +88,7 @@ export function requestJson(method: 'GET' | 'POST', url: string, body?: unknown,
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (err) => reject(new Error(`${method} ${url}: ${err.message}`)));
     req.end(payload);
   });
 }
