@@ -1,6 +1,7 @@
 import { Kafka, logLevel, Partitioners, Producer, TopicMessages } from 'kafkajs';
 import type { StoredEvent } from '../../src/model';
-import { toKafkaMessage, topicFor } from './kafka-message';
+import { toKafkaMessage, topicFor, type KafkaMessage } from './kafka-message';
+import { kafkaMessageBytes } from './message-size';
 
 export interface KafkaPublisherOptions {
   brokers: string[];
@@ -8,6 +9,12 @@ export interface KafkaPublisherOptions {
   clientId: string;
   /** How long one send may wait for the broker before it counts as failed. */
   requestTimeoutMs: number;
+  /**
+   * The largest record batch to send (the broker's `message.max.bytes` or below). Kafka compares a
+   * partition's whole batch with that limit, not each message, so a batch of events is sent in
+   * consecutive requests of at most this many bytes; a message larger than it goes alone.
+   */
+  maxBatchBytes: number;
 }
 
 /**
@@ -43,17 +50,13 @@ export class KafkaPublisher {
     this.connected = true;
   }
 
+  /** Sends the events in order, in requests of at most maxBatchBytes, each acknowledged before the next is sent. */
   async publish(events: readonly StoredEvent[]): Promise<void> {
     await this.connect();
-    const byTopic = new Map<string, TopicMessages>();
-    for (const event of events) {
-      const topic = topicFor(this.options.topicPrefix, event.entityType);
-      let entry = byTopic.get(topic);
-      if (!entry) byTopic.set(topic, (entry = { topic, messages: [] }));
-      entry.messages.push(toKafkaMessage(event));
-    }
     try {
-      await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1, timeout: this.options.requestTimeoutMs });
+      for (const chunk of this.chunks(events)) {
+        await this.producer.sendBatch({ topicMessages: chunk, acks: -1, timeout: this.options.requestTimeoutMs });
+      }
     } catch (err) {
       // A producer that failed may hold broken connections; start the next attempt from a clean one.
       await this.disconnect();
@@ -61,8 +64,46 @@ export class KafkaPublisher {
     }
   }
 
+  private *chunks(events: readonly StoredEvent[]): Generator<TopicMessages[]> {
+    let byTopic = new Map<string, TopicMessages>();
+    let bytes = 0;
+    for (const event of events) {
+      const message: KafkaMessage = toKafkaMessage(event);
+      const size = kafkaMessageBytes(message);
+      if (bytes > 0 && bytes + size > this.options.maxBatchBytes) {
+        yield [...byTopic.values()];
+        byTopic = new Map();
+        bytes = 0;
+      }
+      const topic = topicFor(this.options.topicPrefix, event.entityType);
+      let entry = byTopic.get(topic);
+      if (!entry) byTopic.set(topic, (entry = { topic, messages: [] }));
+      entry.messages.push(message);
+      bytes += size;
+    }
+    if (bytes > 0) yield [...byTopic.values()];
+  }
+
   async disconnect(): Promise<void> {
     this.connected = false;
     await this.producer.disconnect().catch(() => undefined);
   }
+}
+
+/** Kafka's answers meaning "this record batch is larger than I take", as kafkajs reports them. */
+const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/**
+ * True when the broker refused a send as too large. kafkajs wraps the protocol error (in
+ * KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded or an aggregate), so the causes are searched.
+ */
+export function isMessageTooLarge(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const search = (e: unknown): boolean => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return false;
+    seen.add(e);
+    const { type, cause, errors } = e as { type?: unknown; cause?: unknown; errors?: unknown };
+    return (typeof type === 'string' && TOO_LARGE_TYPES.has(type)) || search(cause) || (Array.isArray(errors) && errors.some(search));
+  };
+  return search(err);
 }
