@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Client } from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
@@ -22,6 +23,7 @@ describe('event relay', () => {
       topicPrefix: prefix,
       logger: quiet,
       leaderPollMs: 200,
+      lockTimeoutMs: 3000,
       lagIntervalMs: 200,
       retry: { baseMs: 50, maxMs: 500 },
       ...options,
@@ -133,6 +135,52 @@ describe('event relay', () => {
       await collector.waitFor(2);
       expect(collector.messages.map((m) => m.key)).toEqual(['t-1', 't-2']);
     } finally {
+      await collector.stop();
+    }
+  });
+
+  it('a leader whose lock session is terminated stops publishing and moving its cursor by itself, then resumes from its cursor once it leads again', async () => {
+    const collector = await collectTopics([`${prefix}Bell`]);
+    const rival = new Client({ connectionString: db.connectionString });
+    await rival.connect();
+    try {
+      const leader = relay({ relayName: 'lone' });
+      await store.create({ entityType: 'Bell', entityId: 'b-1', events: [{ eventType: 'Rang', eventData: {} }] });
+      await collector.waitFor(1);
+      await eventually(async () => (await storedCursor('lone')) !== undefined, 'the cursor is stored');
+      const cursorBefore = await storedCursor('lone');
+      const publishedBefore = leader.status().publishedEvents;
+
+      // The rival queues for the lock first, so that it, not the relay, gets it when the session dies:
+      // nothing but the relay itself can then stop it from publishing.
+      const lockName = `eventuate-relay:${db.schema}:lone`;
+      const rivalHolds = rival.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
+      await eventually(async () => {
+        const { rows } = await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = $1`, [(rival as any).processID]);
+        return rows.length === 1;
+      }, 'the rival waits for the lock');
+      const killed = await db.pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+        [lockName],
+      );
+      expect(killed.rowCount).toBe(1);
+      await rivalHolds;
+      await eventually(() => !leader.status().leader, 'the relay notices it no longer leads');
+
+      await store.create({ entityType: 'Bell', entityId: 'b-2', events: [{ eventType: 'Rang', eventData: {} }] });
+      // Long enough for heartbeats, lag samples and the relay's own attempts to take the lock again.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(collector.messages.map((m) => m.key)).toEqual(['b-1']);
+      expect(leader.status()).toMatchObject({ leader: false, publishedEvents: publishedBefore });
+      expect(await storedCursor('lone')).toBe(cursorBefore);
+
+      await rival.query('SELECT pg_advisory_unlock_all()');
+      await collector.waitFor(2);
+      await eventually(() => leader.status().leader, 'the relay leads again');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(collector.messages.map((m) => m.key)).toEqual(['b-1', 'b-2']);
+    } finally {
+      await rival.end();
       await collector.stop();
     }
   });
