@@ -7,6 +7,7 @@ import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { collectTopics, eventually, kafkaBrokers } from '../support/kafka-collector';
+import { pausableProxy } from './pausable-proxy';
 
 const quiet = pino({ level: 'silent' });
 
@@ -181,6 +182,42 @@ describe('event relay', () => {
       expect(collector.messages.map((m) => m.key)).toEqual(['b-1', 'b-2']);
     } finally {
       await rival.end();
+      await collector.stop();
+    }
+  });
+
+  it('a leader whose lock session went silent (and was ended by the database) publishes nothing: it checks the lock before each batch', async () => {
+    const collector = await collectTopics([`${prefix}Gate`]);
+    const proxy = await pausableProxy(db.connectionString);
+    const rival = new Client({ connectionString: db.connectionString });
+    await rival.connect();
+    try {
+      // Only the lock session goes through the proxy; the feed is read directly.
+      const leader = relay({ relayName: 'cut', connectionString: proxy.connectionString });
+      await store.create({ entityType: 'Gate', entityId: 'g-1', events: [{ eventType: 'Opened', eventData: {} }] });
+      await collector.waitFor(1);
+      await eventually(() => leader.status().lagEvents === 0, 'the relay caught up');
+
+      // The lock session goes silent, as across a partition or for a process paused between reading a batch and
+      // sending it; the database then ends it (as its idle_session_timeout would) and a rival takes the lock.
+      proxy.pause();
+      const lockName = `eventuate-relay:${db.schema}:cut`;
+      const rivalHolds = rival.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
+      await db.pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+        [lockName],
+      );
+      await rivalHolds;
+      // The relay has not heard of it (its heartbeat needs up to lockTimeoutMs / 2 to give up), and the feed wakes it at once.
+      expect(leader.status().leader).toBe(true);
+      await store.create({ entityType: 'Gate', entityId: 'g-2', events: [{ eventType: 'Opened', eventData: {} }] });
+      await eventually(() => !leader.status().leader, 'the relay finds it lost the lock');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(collector.messages.map((m) => m.key)).toEqual(['g-1']);
+      expect(leader.status().publishedEvents).toBe(1);
+    } finally {
+      await rival.end();
+      await proxy.close();
       await collector.stop();
     }
   });
