@@ -15,13 +15,15 @@ const quiet = pino({ level: 'silent' });
 
 /** What kafkajs throws when a broker answers MESSAGE_TOO_LARGE (error code 10), wrapped as its retrier wraps it. */
 function brokerRefusal(): Error {
-  const refusal = new KafkaJSProtocolError({
+  // kafkajs's constructors take the protocol error's description and options its typings leave out.
+  const description = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), {
     type: 'MESSAGE_TOO_LARGE',
     code: 10,
     retriable: false,
-    message: 'The request included a message larger than the max message size the server will accept',
   });
-  return new KafkaJSNonRetriableError(refusal, { cause: refusal });
+  const refusal = new KafkaJSProtocolError(description);
+  const NonRetriable = KafkaJSNonRetriableError as unknown as new (e: Error, options: { cause: Error }) => Error;
+  return new NonRetriable(refusal, { cause: refusal });
 }
 
 describe('events too large for Kafka', () => {
