@@ -5,7 +5,7 @@ import { jitteredBackoffMs, sleep } from '../../src/backoff';
 import { NamedCursorTable } from '../../src/postgres/named-cursor-table';
 import { isMessageTooLarge } from './kafka-publisher';
 import { LeaderLock, type LockSession } from './leader-lock';
-import { storedEventMessageBytes } from './message-size';
+import { MessageTooLargeError, storedEventMessageBytes } from './message-size';
 import { measureLag, type RelayLag } from './relay-lag';
 
 /** What the relay needs of a store: the gap-free feed (PostgresEventStore, InMemoryEventStore, ...). */
@@ -15,7 +15,8 @@ export interface FeedReader {
 
 /**
  * Where batches go; publish resolves only once the broker acknowledged all of them, sent in order.
- * A broker refusing a message as too large must surface as an error for which isMessageTooLarge is true.
+ * An event it cannot send for its size is a MessageTooLargeError, thrown once all before it were
+ * acknowledged; a broker's refusal of a batch as too large is an error isMessageTooLarge recognises.
  */
 export interface BatchPublisher {
   connect(): Promise<void>;
@@ -43,8 +44,6 @@ export interface EventRelayOptions {
   lockTimeoutMs: number;
   /** How often lag is measured. */
   lagIntervalMs: number;
-  /** The largest Kafka message (framing included) the relay sends; a larger event halts it. */
-  maxMessageBytes: number;
   /** Events an operator decided not to publish (after a halt); each skip is logged. */
   skipEventIds: ReadonlySet<string>;
   retry: { baseMs: number; maxMs: number };
@@ -84,7 +83,7 @@ export interface RelayStatus {
 }
 
 /** How a batch ended. */
-type Outcome = { kind: 'published' } | { kind: 'interrupted' } | { kind: 'too-large'; event: StoredEvent; refusedBy: 'broker' | 'limit' };
+type Outcome = { kind: 'published' } | { kind: 'interrupted' } | { kind: 'too-large'; refusal: MessageTooLargeError };
 
 /**
  * Copies the event store's feed to Kafka, at least once and in commit order. The cursor is stored
@@ -189,9 +188,9 @@ export class EventRelay {
         if (outcome.kind === 'interrupted') return;
         if (outcome.kind === 'too-large') {
           // Everything before the event was acknowledged: the cursor moves up to it, never past it.
-          const index = page.events.indexOf(outcome.event);
+          const index = page.events.findIndex((event) => event.eventId === outcome.refusal.event.eventId);
           next = index === 0 ? cursor : page.events[index - 1].cursor!;
-          this.halt(outcome.event, outcome.refusedBy);
+          this.halt(outcome.refusal);
         }
       }
       if (next !== cursor) {
@@ -209,29 +208,23 @@ export class EventRelay {
     return this.state.halted;
   }
 
-  /** Publishes a page in order, leaving out the events an operator chose to skip and stopping at one too large to send. */
+  /** Publishes a page in order, leaving out the events an operator chose to skip. */
   private async publishPage(client: LockSession, events: readonly StoredEvent[], signal: AbortSignal): Promise<Outcome> {
-    const { skipEventIds, maxMessageBytes, logger } = this.options;
-    const sendable: StoredEvent[] = [];
-    for (const event of events) {
-      if (skipEventIds.has(event.eventId)) {
-        this.state.skippedEvents++;
-        logger.warn({ event: describe(event) }, `relay skips event ${event.eventId}: EVENTUATE_RELAY_SKIP_EVENTS names it; it is not published to Kafka`);
-        continue;
-      }
-      if (storedEventMessageBytes(event) > maxMessageBytes) {
-        const before = await this.publishWithRetry(client, sendable, signal);
-        return before.kind === 'published' ? { kind: 'too-large', event, refusedBy: 'limit' } : before;
-      }
-      sendable.push(event);
-    }
+    const { skipEventIds, logger } = this.options;
+    if (skipEventIds.size === 0) return this.publishWithRetry(client, events, signal);
+    const sendable = events.filter((event) => {
+      if (!skipEventIds.has(event.eventId)) return true;
+      this.state.skippedEvents++;
+      logger.warn({ event: describe(event) }, `relay skips event ${event.eventId}: EVENTUATE_RELAY_SKIP_EVENTS names it; it is not published to Kafka`);
+      return false;
+    });
     return this.publishWithRetry(client, sendable, signal);
   }
 
   /**
    * Retries until Kafka acknowledges, checking before every attempt that this relay still leads.
-   * Never skips a batch. A batch the broker refuses as too large is sent again one event at a time
-   * to find the event it refuses.
+   * Never skips a batch. An event too large to send ends the batch there (the ones before it are
+   * acknowledged); a batch the broker refuses as too large is sent again one event at a time to find it.
    */
   private async publishWithRetry(client: LockSession, events: readonly StoredEvent[], signal: AbortSignal): Promise<Outcome> {
     if (events.length === 0) return { kind: 'published' };
@@ -239,14 +232,16 @@ export class EventRelay {
       if (signal.aborted || !(await this.lock.holds(client))) return { kind: 'interrupted' };
       try {
         await this.options.publisher.publish(events);
-        this.state.ready = true;
-        this.state.lastError = undefined;
-        this.state.publishedEvents += events.length;
+        this.published(events.length);
         this.options.logger.debug({ events: events.length, first: events[0].cursor, last: events.at(-1)!.cursor }, 'relay published a batch');
         return { kind: 'published' };
       } catch (err) {
+        if (err instanceof MessageTooLargeError) {
+          this.published(Math.max(0, events.findIndex((event) => event.eventId === err.event.eventId)));
+          return { kind: 'too-large', refusal: err };
+        }
         if (isMessageTooLarge(err)) {
-          if (events.length === 1) return { kind: 'too-large', event: events[0], refusedBy: 'broker' };
+          if (events.length === 1) return { kind: 'too-large', refusal: new MessageTooLargeError(events[0], storedEventMessageBytes(events[0]), undefined, { cause: err }) };
           this.options.logger.warn({ err }, `Kafka refused a batch of ${events.length} events as too large; sending them one at a time to find the one it refuses`);
           for (const event of events) {
             const outcome = await this.publishWithRetry(client, [event], signal);
@@ -258,6 +253,12 @@ export class EventRelay {
       }
       await sleep(jitteredBackoffMs(n, this.options.retry), signal);
     }
+  }
+
+  private published(events: number): void {
+    this.state.ready = true;
+    this.state.lastError = undefined;
+    this.state.publishedEvents += events;
   }
 
   /** Runs `attempt` until it succeeds (true; the relay is then ready) or `signal` aborts (false). */
@@ -277,12 +278,10 @@ export class EventRelay {
   }
 
   /** Stops the relay at an event it cannot publish, saying which, why and what to do (README: "An event too large for Kafka"). */
-  private halt(event: StoredEvent, refusedBy: 'broker' | 'limit'): void {
-    const messageBytes = storedEventMessageBytes(event);
-    const limitBytes = refusedBy === 'limit' ? this.options.maxMessageBytes : undefined;
+  private halt({ event, messageBytes, limitBytes }: MessageTooLargeError): void {
     const what = `event ${event.eventId} (${event.entityType} ${event.entityId} version ${event.entityVersion}, ${event.eventType}) is a Kafka message of ${messageBytes} bytes`;
     const why =
-      refusedBy === 'limit'
+      limitBytes !== undefined
         ? `over EVENTUATE_RELAY_MAX_MESSAGE_BYTES=${limitBytes}`
         : "and Kafka refused it as too large (the broker's message.max.bytes or the topic's max.message.bytes)";
     const message =

@@ -15,7 +15,7 @@ export type { BatchPublisher, RelayHalt, RelayStatus, FeedReader } from './event
 export { topicFor, toKafkaMessage, toPublishedEvent } from './kafka-message';
 export type { PublishedEvent } from './kafka-message';
 export { isMessageTooLarge } from './kafka-publisher';
-export { DEFAULT_MAX_MESSAGE_BYTES, storedEventMessageBytes } from './message-size';
+export { DEFAULT_MAX_MESSAGE_BYTES, MessageTooLargeError, storedEventMessageBytes } from './message-size';
 
 export interface RelayOptions {
   /** The store whose feed is published (it must read the database at connectionString/schema). */
@@ -46,7 +46,7 @@ export interface RelayOptions {
   maxMessageBytes?: number;
   /** Ids of events not to publish: an operator's answer to a halt (each skip is logged). */
   skipEventIds?: Iterable<string>;
-  /** Sends the batches; default a KafkaPublisher on `brokers` (tests put one in front of it). */
+  /** Sends the batches, and enforces the message limit; default a KafkaPublisher on `brokers` with maxMessageBytes. */
   publisher?: BatchPublisher;
   /** How often lag is measured. Default 2000 ms. */
   lagIntervalMs?: number;
@@ -75,7 +75,7 @@ export function startRelay(options: RelayOptions): RunningRelay {
     store: options.store,
     publisher:
       options.publisher ??
-      new KafkaPublisher({ brokers: options.brokers, topicPrefix: options.topicPrefix ?? '', clientId: relayName, requestTimeoutMs, maxBatchBytes: maxMessageBytes }),
+      new KafkaPublisher({ brokers: options.brokers, topicPrefix: options.topicPrefix ?? '', clientId: relayName, requestTimeoutMs, maxMessageBytes }),
     connectionString: options.connectionString,
     connection: options.connection ?? {},
     schema: options.schema ?? 'eventuate',
@@ -85,7 +85,6 @@ export function startRelay(options: RelayOptions): RunningRelay {
     idleWaitMs: options.idleWaitMs ?? 5000,
     leaderPollMs: options.leaderPollMs ?? 1000,
     lockTimeoutMs: options.lockTimeoutMs ?? 15_000,
-    maxMessageBytes,
     skipEventIds: new Set(options.skipEventIds ?? []),
     lagIntervalMs: options.lagIntervalMs ?? 2000,
     retry: { baseMs: options.retry?.baseMs ?? 100, maxMs: options.retry?.maxMs ?? 10_000 },

@@ -1,7 +1,7 @@
 import { Kafka, logLevel, Partitioners, Producer, TopicMessages } from 'kafkajs';
 import type { StoredEvent } from '../../src/model';
 import { toKafkaMessage, topicFor, type KafkaMessage } from './kafka-message';
-import { kafkaMessageBytes } from './message-size';
+import { kafkaMessageBytes, MessageTooLargeError } from './message-size';
 
 export interface KafkaPublisherOptions {
   brokers: string[];
@@ -10,16 +10,23 @@ export interface KafkaPublisherOptions {
   /** How long one send may wait for the broker before it counts as failed. */
   requestTimeoutMs: number;
   /**
-   * The largest record batch to send (the broker's `message.max.bytes` or below). Kafka compares a
-   * partition's whole batch with that limit, not each message, so a batch of events is sent in
-   * consecutive requests of at most this many bytes; a message larger than it goes alone.
+   * The largest message, and record batch, to send (the broker's `message.max.bytes` or below).
+   * Kafka compares a partition's whole batch with its limit, not each message, so a batch of events
+   * is sent in consecutive requests of at most this many bytes.
    */
-  maxBatchBytes: number;
+  maxMessageBytes: number;
+}
+
+interface Chunk {
+  events: StoredEvent[];
+  messages: Map<string, TopicMessages>;
 }
 
 /**
  * Publishes batches of feed events and resolves only once every partition leader and its
  * replicas acknowledged them (acks -1). One attempt per call: the relay owns the retrying.
+ * An event over maxMessageBytes, or one the broker refuses as too large when sent alone, is a
+ * MessageTooLargeError, thrown after every event before it was acknowledged.
  * Neither the idempotent producer nor the admin client is used, so brokers that lack them work.
  */
 export class KafkaPublisher {
@@ -50,38 +57,47 @@ export class KafkaPublisher {
     this.connected = true;
   }
 
-  /** Sends the events in order, in requests of at most maxBatchBytes, each acknowledged before the next is sent. */
+  /** Sends the events in order, in requests of at most maxMessageBytes, each acknowledged before the next is sent. */
   async publish(events: readonly StoredEvent[]): Promise<void> {
     await this.connect();
-    try {
-      for (const chunk of this.chunks(events)) {
-        await this.producer.sendBatch({ topicMessages: chunk, acks: -1, timeout: this.options.requestTimeoutMs });
-      }
-    } catch (err) {
-      // A producer that failed may hold broken connections; start the next attempt from a clean one.
-      await this.disconnect();
-      throw err;
-    }
-  }
-
-  private *chunks(events: readonly StoredEvent[]): Generator<TopicMessages[]> {
-    let byTopic = new Map<string, TopicMessages>();
+    let chunk: Chunk = { events: [], messages: new Map() };
     let bytes = 0;
     for (const event of events) {
-      const message: KafkaMessage = toKafkaMessage(event);
+      const message = toKafkaMessage(event);
       const size = kafkaMessageBytes(message);
-      if (bytes > 0 && bytes + size > this.options.maxBatchBytes) {
-        yield [...byTopic.values()];
-        byTopic = new Map();
+      if (size > this.options.maxMessageBytes) {
+        await this.send(chunk);
+        throw new MessageTooLargeError(event, size, this.options.maxMessageBytes);
+      }
+      if (bytes + size > this.options.maxMessageBytes) {
+        await this.send(chunk);
+        chunk = { events: [], messages: new Map() };
         bytes = 0;
       }
       const topic = topicFor(this.options.topicPrefix, event.entityType);
-      let entry = byTopic.get(topic);
-      if (!entry) byTopic.set(topic, (entry = { topic, messages: [] }));
+      let entry = chunk.messages.get(topic);
+      if (!entry) chunk.messages.set(topic, (entry = { topic, messages: [] }));
       entry.messages.push(message);
+      chunk.events.push(event);
       bytes += size;
     }
-    if (bytes > 0) yield [...byTopic.values()];
+    await this.send(chunk);
+  }
+
+  private async send(chunk: Chunk): Promise<void> {
+    if (chunk.events.length === 0) return;
+    const topicMessages = [...chunk.messages.values()];
+    try {
+      await this.producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.requestTimeoutMs });
+    } catch (err) {
+      // A producer that failed may hold broken connections; start the next attempt from a clean one.
+      await this.disconnect();
+      if (chunk.events.length === 1 && isMessageTooLarge(err)) {
+        const [event] = chunk.events;
+        throw new MessageTooLargeError(event, kafkaMessageBytes(topicMessages[0].messages[0] as KafkaMessage), undefined, { cause: err });
+      }
+      throw err;
+    }
   }
 
   async disconnect(): Promise<void> {

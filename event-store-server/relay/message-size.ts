@@ -13,6 +13,27 @@ export const KAFKA_FRAMING_BYTES = 128;
 /** The default largest message the relay sends: Kafka's own default limit (1048588 bytes), with room to spare. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000;
 
+/**
+ * A publisher's refusal of one event, thrown only after every event before it in the batch was
+ * acknowledged: its message is over the configured limit (limitBytes), or the broker refused it.
+ */
+export class MessageTooLargeError extends Error {
+  constructor(
+    readonly event: StoredEvent,
+    readonly messageBytes: number,
+    /** The configured limit it exceeds; undefined when the broker refused it under its own. */
+    readonly limitBytes: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `event ${event.eventId} is a Kafka message of ${messageBytes} bytes, ` +
+        (limitBytes === undefined ? 'refused by the broker as too large' : `over the limit of ${limitBytes} bytes`),
+      options,
+    );
+    this.name = 'MessageTooLargeError';
+  }
+}
+
 /** Bytes `message` takes on the broker, framing included (see KAFKA_FRAMING_BYTES). */
 export function kafkaMessageBytes(message: KafkaMessage): number {
   let bytes = KAFKA_FRAMING_BYTES + Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
