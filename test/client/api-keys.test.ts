@@ -11,6 +11,7 @@ import {
   SubscriptionManager,
   feedSource,
   memoryCursorStore,
+  memoryDeadLetters,
 } from '../../client';
 import { buildApp } from '../../event-store-server/app';
 import { UnauthorizedError } from '../../src/errors';
@@ -86,7 +87,7 @@ describe('API keys from the client side', () => {
 
     const keyed = new KeyedDeposits();
     const withKey = new SubscriptionManager({
-      source: feedSource({ url, apiKey: KEY, cursorStore: memoryCursorStore(), waitMs: 200 }),
+      source: feedSource({ url, apiKey: KEY, cursorStore: memoryCursorStore(), deadLetters: memoryDeadLetters(), waitMs: 200 }),
       subscribers: [keyed],
       logger: pino({ level: 'silent' }),
     });
@@ -102,7 +103,7 @@ describe('API keys from the client side', () => {
     const { logger, records } = recordingLogger();
     const halts: Error[] = [];
     const withoutKey = new SubscriptionManager({
-      source: feedSource({ url, cursorStore: memoryCursorStore(), waitMs: 200 }),
+      source: feedSource({ url, cursorStore: memoryCursorStore(), deadLetters: memoryDeadLetters(), waitMs: 200 }),
       subscribers: [unkeyed],
       logger,
       onSubscriberHalted: (_id, error) => halts.push(error),
@@ -129,7 +130,7 @@ describe('API keys from the client side', () => {
     expect(await Promise.all([keyed.exited(), tail.exited(), unkeyed.exited()])).toEqual([0, 0, 1]);
     expect(JSON.parse(keyed.output().trim())).toMatchObject({ entityType: 'Ledger', entityId: 'l-1', eventType: 'Opened', eventData: { by: 'cli' } });
     expect(JSON.parse(tail.output().trim().split('\n').at(-1)!)).toMatchObject({ entityId: 'l-1' });
-    expect(unkeyed.output()).toMatch(/^eventuate-local: a valid API key is required: Authorization: Bearer <key> \(unauthorized\)$/m);
+    expect(unkeyed.output()).toMatch(/^eventuate-local: a valid API key is required: Authorization: Bearer <key> \(unauthorized\)/m);
   });
 
 });
