@@ -96,6 +96,7 @@ export class EventRelay {
   private readonly stopping = new AbortController();
   private running?: Promise<void>;
   private lagTimer?: NodeJS.Timeout;
+  private sampling = false;
   private publishedCursor?: string;
   private readonly state: RelayStatus = { ready: false, leader: false, lagEvents: 0, lagSeconds: 0, publishedEvents: 0, skippedEvents: 0 };
 
@@ -172,7 +173,7 @@ export class EventRelay {
 
   private async lead(client: LockSession, signal: AbortSignal): Promise<void> {
     const { store, batchSize, idleWaitMs, logger, relayName } = this.options;
-    await this.cursors.ensure(client);
+    await client.exclusive((session) => this.cursors.ensure(session));
     let cursor = (await this.cursors.load(client, relayName)) ?? '';
     this.publishedCursor = cursor;
     // A previous leader may have published events after this cursor without storing it (it died or was cut
@@ -294,6 +295,9 @@ export class EventRelay {
   }
 
   private async sampleLag(): Promise<void> {
+    // One sample at a time: on a slow or silent session, samples must not queue up ahead of the leader's work.
+    if (this.sampling) return;
+    this.sampling = true;
     try {
       const client = await this.lock.connection();
       const cursor = this.state.leader && this.publishedCursor !== undefined ? this.publishedCursor : ((await this.cursors.load(client, this.options.relayName).catch(() => '')) ?? '');
@@ -303,6 +307,8 @@ export class EventRelay {
     } catch (err) {
       // A broken lock connection is the heartbeat's business (LeaderLock); lag just stays as it was.
       this.options.logger.debug({ err }, 'relay lag could not be measured');
+    } finally {
+      this.sampling = false;
     }
   }
 

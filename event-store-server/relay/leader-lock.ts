@@ -2,6 +2,7 @@ import { Client, type QueryConfig, type QueryResult, type QueryResultRow } from 
 import type { Logger } from 'pino';
 import { sleep } from '../../src/backoff';
 import type { Queryable } from '../../src/postgres/named-cursor-table';
+import { isUnavailable } from '../../src/postgres/sql';
 
 export interface LeaderLockOptions {
   connectionString: string;
@@ -23,16 +24,28 @@ const UNDEFINED_PARAMETER = '42704';
 
 /**
  * The lock's connection, one query at a time: the heartbeat, lag samples and cursor writes share it,
- * and pg deprecates queueing a query on a client that is running one.
+ * and pg deprecates queueing a query on a client that is running one. A query that fails because
+ * the connection is broken or silent (pg's read timeout) reports it at once through `onBroken`, so
+ * the queries queued behind it do not each wait for their own timeout first.
  */
 export class LockSession implements Queryable {
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly client: Client) {}
+  constructor(
+    readonly client: Client,
+    private readonly onBroken: (err: Error) => void,
+  ) {}
 
   query<R extends QueryResultRow = QueryResultRow>(text: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
-    const run = this.tail.then(() => (typeof text === 'string' ? this.client.query<R>(text, values) : this.client.query<R>(text)));
-    this.tail = run.catch(() => undefined);
+    return this.exclusive((client) => (typeof text === 'string' ? client.query<R>(text, values) : client.query<R>(text)));
+  }
+
+  /** Runs `work` with the session to itself: for a transaction, which no other query may interleave. */
+  exclusive<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const run = this.tail.then(() => work(this.client));
+    this.tail = run.catch((err: Error) => {
+      if (isUnavailable(err) || /Query read timeout|not queryable/.test(err.message)) this.onBroken(err);
+    });
     return run;
   }
 }
@@ -64,6 +77,9 @@ function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise
  */
 export class LeaderLock {
   private session?: LockSession;
+  private connecting?: Promise<LockSession>;
+  /** Counts releases, so a connection completing after one is closed instead of kept. */
+  private generation = 0;
   private onLost?: (reason: Error) => void;
   private heartbeat?: NodeJS.Timeout;
   private warnedNoIdleTimeout = false;
@@ -100,25 +116,25 @@ export class LeaderLock {
 
   /**
    * True while `session` (as returned by acquire) still holds the lock, checked by a round trip to the
-   * database. False, and the leadership counts as lost, when the session is gone or does not answer
-   * within timeoutMs / 2 (counted from now, queue included).
+   * database. False, and the leadership counts as lost, when the session is gone or the check gets no
+   * answer within timeoutMs / 2 of being sent (time queued behind the session's other queries, e.g. a
+   * long lag count, does not count: the session is busy then, not idle, so it keeps its lease).
    */
   async holds(session: LockSession): Promise<boolean> {
     if (this.session !== session) return false;
     const { lockName, timeoutMs } = this.options;
+    // pg honours a per-query query_timeout, timed from when the query is sent; its types know only the connection-wide one.
+    const check: QueryConfig & { query_timeout: number } = {
+      // A bigint advisory key shows in pg_locks as classid (high half), objid (low half), objsubid 1.
+      text: `SELECT EXISTS (
+               SELECT 1 FROM pg_locks, (SELECT hashtext($1)::bigint AS key) k
+                WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
+                  AND classid = ((k.key >> 32) & 4294967295)::oid AND objid = (k.key & 4294967295)::oid) AS held`,
+      values: [lockName],
+      query_timeout: Math.ceil(timeoutMs / 2),
+    };
     try {
-      const { rows } = await withDeadline(
-        // A bigint advisory key shows in pg_locks as classid (high half), objid (low half), objsubid 1.
-        session.query<{ held: boolean }>(
-          `SELECT EXISTS (
-             SELECT 1 FROM pg_locks, (SELECT hashtext($1)::bigint AS key) k
-              WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
-                AND classid = ((k.key >> 32) & 4294967295)::oid AND objid = (k.key & 4294967295)::oid) AS held`,
-          [lockName],
-        ),
-        Math.ceil(timeoutMs / 2),
-        'the leader lock check',
-      );
+      const { rows } = await session.query<{ held: boolean }>(check);
       if (rows[0].held) return true;
       this.drop(session, new Error('the leader lock session no longer holds the lock'));
     } catch (err) {
@@ -128,9 +144,17 @@ export class LeaderLock {
   }
 
   /** The lock's session, connected if needed; while standing by it holds no lock. */
-  async connection(): Promise<LockSession> {
-    if (this.session) return this.session;
+  connection(): Promise<LockSession> {
+    if (this.session) return Promise.resolve(this.session);
+    // One connection at a time: a lag sample asking while the election connects must get the same
+    // session, or the lock could end up held by a session nobody uses (and none releases).
+    this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<LockSession> {
     const { connectionString, timeoutMs } = this.options;
+    const generation = this.generation;
     const client = new Client({
       connectionString,
       keepAlive: true,
@@ -139,8 +163,8 @@ export class LeaderLock {
       // No query on this session may hang longer than the lease: a leader stuck on one has lost it anyway.
       query_timeout: timeoutMs,
     });
-    const session = new LockSession(client);
     const lost = (err?: Error) => this.drop(session, err ?? new Error('the leader lock connection ended'));
+    const session = new LockSession(client, lost);
     client.on('error', lost);
     client.on('end', lost);
     try {
@@ -150,12 +174,17 @@ export class LeaderLock {
       await closeClient(client, timeoutMs);
       throw err;
     }
+    if (generation !== this.generation) {
+      await closeClient(client, timeoutMs);
+      throw new Error('the leader lock was released while its connection was being made');
+    }
     this.session = session;
     return session;
   }
 
   /** Gives up the lock by closing its connection (which also covers a lock held on a half-dead one). */
   async release(): Promise<void> {
+    this.generation++;
     const session = this.session;
     this.session = undefined;
     this.onLost = undefined;
@@ -185,7 +214,13 @@ export class LeaderLock {
 
   private startHeartbeat(session: LockSession): void {
     clearInterval(this.heartbeat);
-    this.heartbeat = setInterval(() => void this.holds(session), Math.max(50, Math.floor(this.options.timeoutMs / 4)));
+    let beating = false;
+    this.heartbeat = setInterval(() => {
+      // One check at a time: a slow one must not pile more up behind it.
+      if (beating) return;
+      beating = true;
+      void this.holds(session).finally(() => (beating = false));
+    }, Math.max(50, Math.floor(this.options.timeoutMs / 4)));
     this.heartbeat.unref();
   }
 

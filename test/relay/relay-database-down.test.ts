@@ -50,7 +50,7 @@ describe('a leading relay whose database goes away', () => {
       topicPrefix: prefix,
       logger: pino({ level: 'silent' }),
       leaderPollMs: 200,
-      lockTimeoutMs: 2000,
+      lockTimeoutMs: 10_000,
       lagIntervalMs: 200,
       retry: { baseMs: 50, maxMs: 500 },
     });

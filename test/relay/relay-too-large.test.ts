@@ -41,7 +41,7 @@ describe('events too large for Kafka', () => {
       topicPrefix: prefix,
       logger: quiet,
       leaderPollMs: 200,
-      lockTimeoutMs: 3000,
+      lockTimeoutMs: 10_000,
       lagIntervalMs: 200,
       retry: { baseMs: 50, maxMs: 500 },
       ...options,

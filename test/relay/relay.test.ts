@@ -24,7 +24,7 @@ describe('event relay', () => {
       topicPrefix: prefix,
       logger: quiet,
       leaderPollMs: 200,
-      lockTimeoutMs: 3000,
+      lockTimeoutMs: 10_000,
       lagIntervalMs: 200,
       retry: { baseMs: 50, maxMs: 500 },
       ...options,
@@ -218,6 +218,29 @@ describe('event relay', () => {
     } finally {
       await rival.end();
       await proxy.close();
+      await collector.stop();
+    }
+  });
+
+  it('keeps one lock session however often lag is sampled, and leaves none holding the lock once stopped', async () => {
+    const collector = await collectTopics([`${prefix}Dial`]);
+    const heldBy = async () =>
+      (
+        await db.pool.query(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+          [`eventuate-relay:${db.schema}:dial`],
+        )
+      ).rows[0].n as number;
+    try {
+      // Lag samples ask for the lock's session while the election is connecting it.
+      const busy = relay({ relayName: 'dial', lagIntervalMs: 1 });
+      await store.create({ entityType: 'Dial', entityId: 'd-1', events: [{ eventType: 'Turned', eventData: {} }] });
+      await collector.waitFor(1, 20_000);
+      expect(busy.status().leader).toBe(true);
+      expect(await heldBy()).toBe(1);
+      await busy.stop();
+      expect(await heldBy()).toBe(0);
+    } finally {
       await collector.stop();
     }
   });

@@ -7,7 +7,7 @@ import { event, httpCall } from '../server/server-fixture';
 const CLI = join(__dirname, '../../cli/cli.ts');
 const RELAY_BATCH_SIZE = 500;
 /** Short, so a frozen leader loses its lease in seconds (the default is 15 s). */
-const LOCK_TIMEOUT_MS = 3000;
+const LOCK_TIMEOUT_MS = 5000;
 
 interface ServerProcess {
   name: string;
