@@ -103,6 +103,7 @@ export class EventRelay {
   constructor(private readonly options: EventRelayOptions) {
     this.lock = new LeaderLock({
       connectionString: options.connectionString,
+      connection: options.connection,
       lockName: `eventuate-relay:${options.schema}:${options.relayName}`,
       pollMs: options.leaderPollMs,
       timeoutMs: options.lockTimeoutMs,

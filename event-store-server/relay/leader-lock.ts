@@ -1,4 +1,4 @@
-import { Client, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
+import { Client, type ClientConfig, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
 import { sleep } from '../../src/backoff';
 import type { Queryable } from '../../src/postgres/named-cursor-table';
@@ -6,6 +6,8 @@ import { isUnavailable } from '../../src/postgres/sql';
 
 export interface LeaderLockOptions {
   connectionString: string;
+  /** The server's database settings (EVENTUATE_DB_*: timeouts, keepalive); the lease tightens them where it must. */
+  connection: Omit<ClientConfig, 'connectionString'>;
   /** Relays with one lock name elect one leader. */
   lockName: string;
   /** How often a standby tries to take the lock. */
@@ -155,13 +157,15 @@ export class LeaderLock {
   private async connect(): Promise<LockSession> {
     const { connectionString, timeoutMs } = this.options;
     const generation = this.generation;
+    const base = this.options.connection;
     const client = new Client({
+      ...base,
       connectionString,
       keepAlive: true,
-      keepAliveInitialDelayMillis: Math.ceil(timeoutMs / 3),
-      connectionTimeoutMillis: timeoutMs,
+      keepAliveInitialDelayMillis: Math.min(base.keepAliveInitialDelayMillis || Infinity, Math.ceil(timeoutMs / 3)),
+      connectionTimeoutMillis: base.connectionTimeoutMillis || timeoutMs,
       // No query on this session may hang longer than the lease: a leader stuck on one has lost it anyway.
-      query_timeout: timeoutMs,
+      query_timeout: Math.min(base.query_timeout || Infinity, timeoutMs),
     });
     const lost = (err?: Error) => this.drop(session, err ?? new Error('the leader lock connection ended'));
     const session = new LockSession(client, lost);
