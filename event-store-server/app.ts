@@ -45,6 +45,8 @@ export interface AppOptions {
   readyTimeoutMs?: number;
   /** A pino logger (see logging.ts) for the app's records; each request is one debug record. Default: no logging. */
   logger?: FastifyBaseLogger;
+  /** Set when a relay publishes this store: an event whose Kafka message would be larger gets 413. */
+  maxEventMessageBytes?: number;
   /** Extra readiness checks for /ready, run after the store's ping. */
   readiness?: () => Promise<void>;
   /** Close the store when the app closes (after in-flight writes); default true. */
@@ -132,7 +134,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   void app.register(swaggerUi, { routePrefix: '/docs' });
   void app.register(async (routes) => {
-    registerEntityWriteRoutes(routes, { store, metrics, writes });
+    registerEntityWriteRoutes(routes, { store, metrics, writes, maxEventMessageBytes: options.maxEventMessageBytes });
     registerEntityReadRoutes(routes, { store });
     registerFeedRoutes(routes, { tail, streams, longPolls, shutdown: shutdown.signal, heartbeatMs: options.heartbeatMs ?? 15_000 });
     registerOpsRoutes(routes, {

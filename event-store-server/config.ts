@@ -88,6 +88,23 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   },
   { name: 'KAFKA_BROKERS', description: 'Comma-separated Kafka brokers (host:port) for the event relay. Unset: no relay.' },
   { name: 'EVENTUATE_TOPIC_PREFIX', default: '', description: 'Prefix of the Kafka topic names (topic = prefix + entity type).' },
+  {
+    name: 'EVENTUATE_RELAY_MAX_MESSAGE_BYTES',
+    default: '1000000',
+    description:
+      "Largest Kafka message the relay sends (bytes, or with a kb/mb suffix); keep it at or below the broker's message.max.bytes. With the relay on (or this set), an append with an event whose message would be larger gets 413; an older stored event over it halts the relay.",
+  },
+  {
+    name: 'EVENTUATE_RELAY_SKIP_EVENTS',
+    description: 'Comma-separated event ids the relay must not publish: the answer to a relay halted at an event it cannot send (each skip is logged).',
+  },
+  {
+    name: 'EVENTUATE_RELAY_LOCK_TIMEOUT_MS',
+    default: '15000',
+    description:
+      'How long a relay leader that stopped answering (frozen, cut off) keeps the leadership before a standby takes over; a leader whose lock session broke stops publishing within half of it.',
+  },
+  { name: 'EVENTUATE_RELAY_LEADER_POLL_MS', default: '1000', description: 'How often a standby relay tries to become the leader; below EVENTUATE_RELAY_LOCK_TIMEOUT_MS.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent. Each request is logged at debug, in one line.' },
   {
     name: 'LOG_FORMAT',
@@ -114,6 +131,12 @@ export interface ServerConfig {
   feedMaxLongPolls: number;
   kafkaBrokers: string[];
   topicPrefix: string;
+  relayMaxMessageBytes: number;
+  /** The largest serialized Kafka message of an appended event; set when the relay is on or its limit is set. */
+  eventMessageLimit?: number;
+  relaySkipEventIds: string[];
+  relayLockTimeoutMs: number;
+  relayLeaderPollMs: number;
   logLevel: string;
   /** Undefined: chosen by whether stdout is a terminal (see logging.ts). */
   logFormat?: LogFormat;
@@ -129,6 +152,7 @@ export class ConfigError extends Error {
 const HOUR_MS = 3_600_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Reads and checks every variable, reporting all problems at once rather than the first. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -178,11 +202,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     feedMaxLongPolls: integer('EVENTUATE_FEED_MAX_LONG_POLLS', 1, 1_000_000),
     kafkaBrokers: list('KAFKA_BROKERS'),
     topicPrefix: read('EVENTUATE_TOPIC_PREFIX'),
+    relayMaxMessageBytes: parseByteSize(read('EVENTUATE_RELAY_MAX_MESSAGE_BYTES')) ?? 0,
+    relaySkipEventIds: list('EVENTUATE_RELAY_SKIP_EVENTS'),
+    relayLockTimeoutMs: integer('EVENTUATE_RELAY_LOCK_TIMEOUT_MS', 1000, 3_600_000),
+    relayLeaderPollMs: integer('EVENTUATE_RELAY_LEADER_POLL_MS', 50, 600_000),
     logLevel: read('LOG_LEVEL').toLowerCase(),
     logFormat: (read('LOG_FORMAT').toLowerCase() || undefined) as LogFormat | undefined,
   };
   if (parseByteSize(read('EVENTUATE_BODY_LIMIT')) === undefined) {
     problems.push(`EVENTUATE_BODY_LIMIT=${JSON.stringify(read('EVENTUATE_BODY_LIMIT'))}: expected bytes, or a number with kb or mb (e.g. 5mb)`);
+  }
+  if (config.relayMaxMessageBytes === 0) {
+    problems.push(`EVENTUATE_RELAY_MAX_MESSAGE_BYTES=${JSON.stringify(read('EVENTUATE_RELAY_MAX_MESSAGE_BYTES'))}: expected bytes (at least 1024), or a number with kb or mb`);
+  }
+  // The relay on, or a relay running apart whose limit this server must respect.
+  if (config.kafkaBrokers.length > 0 || env.EVENTUATE_RELAY_MAX_MESSAGE_BYTES?.trim()) config.eventMessageLimit = config.relayMaxMessageBytes;
+  for (const id of config.relaySkipEventIds) {
+    if (!UUID.test(id)) problems.push(`EVENTUATE_RELAY_SKIP_EVENTS: ${JSON.stringify(id)} is not an event id (a UUID)`);
+  }
+  if (config.relayLeaderPollMs >= config.relayLockTimeoutMs) {
+    problems.push('EVENTUATE_RELAY_LEADER_POLL_MS must be below EVENTUATE_RELAY_LOCK_TIMEOUT_MS (a standby polling slower than the lease would lose its own session)');
   }
   if (config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     problems.push('DATABASE_URL: expected a postgres:// or postgresql:// connection string');

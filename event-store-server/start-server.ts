@@ -5,10 +5,9 @@ import { PostgresEventStore } from '../src/postgres/postgres-event-store';
 import { buildApp } from './app';
 import type { ServerConfig } from './config';
 import { connectStore } from './connect-store';
-import { connectionSettings } from './database-settings';
 import { DataDirectoryInUseError, RunningPostgres, startEmbeddedPostgres } from './embedded-postgres';
 import { createLogger } from './logging';
-import { RunningRelay, startRelay } from './relay';
+import { relayOptionsFromConfig, RunningRelay, startRelay } from './relay';
 import { StartupError } from './startup-error';
 
 export interface DatabaseHandle {
@@ -80,15 +79,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   try {
     store = await connectStore(config, database.connectionString, config.dbPoolSize);
     if (config.kafkaBrokers.length > 0) {
-      relay = startRelay({
-        store,
-        connectionString: database.connectionString,
-        connection: connectionSettings(config.dbTimeouts),
-        schema: config.schema,
-        brokers: config.kafkaBrokers,
-        topicPrefix: config.topicPrefix,
-        logger,
-      });
+      relay = startRelay({ ...relayOptionsFromConfig(config), store, connectionString: database.connectionString, logger });
     }
     const started = relay;
     app = buildApp({
@@ -100,6 +91,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       readyTimeoutMs: config.readyTimeoutMs,
       maxFeedStreams: config.feedMaxStreams,
       maxLongPolls: config.feedMaxLongPolls,
+      maxEventMessageBytes: config.eventMessageLimit,
       logger,
       closeStore: false,
       readiness: started && (() => started.checkReady()),

@@ -1,6 +1,5 @@
 import { ConfigError, loadConfig } from '../../event-store-server/config';
 import { connectStore } from '../../event-store-server/connect-store';
-import { connectionSettings } from '../../event-store-server/database-settings';
 import { createLogger } from '../../event-store-server/logging';
 import type { Command } from './command';
 import { untilSignal } from '../support/signals';
@@ -16,17 +15,9 @@ export const command: Command = {
     if (problems.length > 0) throw new ConfigError(problems);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     // Loaded here, not at the top: `help` reads every command, and a client-only install has no server packages.
-    const { startRelay } = await import('../../event-store-server/relay');
+    const { relayOptionsFromConfig, startRelay } = await import('../../event-store-server/relay');
     const store = await connectStore(config, config.databaseUrl!, 2);
-    const relay = startRelay({
-      store,
-      connectionString: config.databaseUrl!,
-      connection: connectionSettings(config.dbTimeouts),
-      schema: config.schema,
-      brokers: config.kafkaBrokers,
-      topicPrefix: config.topicPrefix,
-      logger,
-    });
+    const relay = startRelay({ ...relayOptionsFromConfig(config), store, connectionString: config.databaseUrl!, logger });
     logger.info({ brokers: config.kafkaBrokers, schema: config.schema, topicPrefix: config.topicPrefix }, 'eventuate-local relay started');
     await untilSignal();
     // A second signal while stopping means "now".

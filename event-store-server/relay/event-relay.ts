@@ -1,17 +1,23 @@
-import type { Client, ClientConfig } from 'pg';
+import type { ClientConfig } from 'pg';
 import type { Logger } from 'pino';
 import type { FeedOptions, FeedPage, StoredEvent } from '../../src/model';
 import { jitteredBackoffMs, sleep } from '../../src/backoff';
-import { LeaderLock } from './leader-lock';
+import { NamedCursorTable } from '../../src/postgres/named-cursor-table';
+import { isMessageTooLarge } from './kafka-publisher';
+import { LeaderLock, type LockSession } from './leader-lock';
+import { MessageTooLargeError, storedEventMessageBytes } from './message-size';
 import { measureLag, type RelayLag } from './relay-lag';
-import { RelayCursors } from './relay-cursors';
 
 /** What the relay needs of a store: the gap-free feed (PostgresEventStore, InMemoryEventStore, ...). */
 export interface FeedReader {
   readFeed(options?: FeedOptions): Promise<FeedPage>;
 }
 
-/** Where batches go; resolves only once the broker acknowledged all of them. */
+/**
+ * Where batches go; publish resolves only once the broker acknowledged all of them, sent in order.
+ * An event it cannot send for its size is a MessageTooLargeError, thrown once all before it were
+ * acknowledged; a broker's refusal of a batch as too large is an error isMessageTooLarge recognises.
+ */
 export interface BatchPublisher {
   connect(): Promise<void>;
   publish(events: readonly StoredEvent[]): Promise<void>;
@@ -34,13 +40,32 @@ export interface EventRelayOptions {
   idleWaitMs: number;
   /** How often a standby relay tries to become the leader. */
   leaderPollMs: number;
-  /** How often lag is measured (this also checks the leader's lock connection is alive). */
+  /** How long a leader that stopped answering keeps the leadership (see LeaderLock). */
+  lockTimeoutMs: number;
+  /** How often lag is measured. */
   lagIntervalMs: number;
+  /** Events an operator decided not to publish (after a halt); each skip is logged. */
+  skipEventIds: ReadonlySet<string>;
   retry: { baseMs: number; maxMs: number };
 }
 
+/** Why the relay stopped publishing: an event it cannot send. Nothing after it is published until an operator acts. */
+export interface RelayHalt {
+  eventId: string;
+  entityType: string;
+  entityId: string;
+  entityVersion: number;
+  eventType: string;
+  /** The event's Kafka message, framing included. */
+  messageBytes: number;
+  /** The configured limit it exceeds, when the relay refused it before sending. */
+  limitBytes?: number;
+  /** The whole story: what, why, and what to do. */
+  message: string;
+}
+
 export interface RelayStatus {
-  /** False while Kafka (or the database) refuses the relay's work. */
+  /** False while Kafka (or the database) refuses the relay's work, and once it halted. */
   ready: boolean;
   /** True while this process holds the leadership and publishes. */
   leader: boolean;
@@ -50,27 +75,41 @@ export interface RelayStatus {
   lagSeconds: number;
   /** Events this process published since it started. */
   publishedEvents: number;
+  /** Events this process did not publish because EVENTUATE_RELAY_SKIP_EVENTS named them. */
+  skippedEvents: number;
+  /** Set once the relay met an event it cannot publish; it then stays stopped until restarted. */
+  halted?: RelayHalt;
   lastError?: string;
 }
+
+/** How a batch ended. */
+type Outcome = { kind: 'published' } | { kind: 'interrupted' } | { kind: 'too-large'; refusal: MessageTooLargeError };
 
 /**
  * Copies the event store's feed to Kafka, at least once and in commit order. The cursor is stored
  * through the leader's lock connection after each acknowledged batch, so a relay that lost the
- * leadership cannot move it.
+ * leadership cannot move it, and the lock is checked before each batch is sent.
  */
 export class EventRelay {
   private readonly lock: LeaderLock;
-  private readonly cursors: RelayCursors;
+  private readonly cursors: NamedCursorTable;
   private readonly stopping = new AbortController();
-  private term?: AbortController;
   private running?: Promise<void>;
   private lagTimer?: NodeJS.Timeout;
+  private sampling = false;
   private publishedCursor?: string;
-  private readonly state: RelayStatus = { ready: false, leader: false, lagEvents: 0, lagSeconds: 0, publishedEvents: 0 };
+  private readonly state: RelayStatus = { ready: false, leader: false, lagEvents: 0, lagSeconds: 0, publishedEvents: 0, skippedEvents: 0 };
 
   constructor(private readonly options: EventRelayOptions) {
-    this.lock = new LeaderLock({ ...options.connection, connectionString: options.connectionString }, `eventuate-relay:${options.schema}:${options.relayName}`, options.leaderPollMs, options.logger);
-    this.cursors = new RelayCursors(options.schema, options.relayName);
+    this.lock = new LeaderLock({
+      connectionString: options.connectionString,
+      connection: options.connection,
+      lockName: `eventuate-relay:${options.schema}:${options.relayName}`,
+      pollMs: options.leaderPollMs,
+      timeoutMs: options.lockTimeoutMs,
+      logger: options.logger,
+    });
+    this.cursors = new NamedCursorTable(options.schema, 'relay_cursors', 'relay_name');
   }
 
   start(): void {
@@ -104,18 +143,16 @@ export class EventRelay {
   }
 
   private async run(): Promise<void> {
-    const { logger } = this.options;
+    const { logger, relayName } = this.options;
     let failures = 0;
-    while (!this.stopping.signal.aborted) {
+    while (!this.stopping.signal.aborted && !this.haltedAt()) {
       const term = new AbortController();
-      this.term = term;
-      const client = await this.lock.acquire(this.stopping.signal, () => {
-        logger.error('relay lost its leader lock connection; stopping publishing');
+      const client = await this.lock.acquire(this.stopping.signal, (reason) => {
+        logger.error({ err: reason }, 'relay lost its leader lock; it stops publishing and will compete for the lock again');
         term.abort();
       });
       if (!client) break;
       this.state.leader = true;
-      logger.info({ relay: this.options.relayName }, 'relay is the leader: publishing');
       try {
         await this.lead(client, AbortSignal.any([term.signal, this.stopping.signal]));
         failures = 0;
@@ -126,43 +163,104 @@ export class EventRelay {
         this.state.leader = false;
         await this.lock.release();
       }
+      const halted = this.haltedAt();
+      if (halted) {
+        logger.error({ relay: relayName, halted }, `relay halted: ${halted.message}`);
+        break;
+      }
       await sleep(jitteredBackoffMs(failures, this.options.retry), this.stopping.signal);
     }
   }
 
-  private async lead(client: Client, signal: AbortSignal): Promise<void> {
-    const { store, batchSize, idleWaitMs } = this.options;
-    await this.cursors.ensureTable(client);
-    let cursor = await this.cursors.load(client);
+  private async lead(client: LockSession, signal: AbortSignal): Promise<void> {
+    const { store, batchSize, idleWaitMs, logger, relayName } = this.options;
+    await client.exclusive((session) => this.cursors.ensure(session));
+    let cursor = (await this.cursors.load(client, relayName)) ?? '';
     this.publishedCursor = cursor;
+    // A previous leader may have published events after this cursor without storing it (it died or was cut
+    // off between Kafka's acknowledgement and the cursor write): they are published again, at most one batch.
+    logger.info({ relay: relayName, cursor }, 'relay is the leader: publishing from its stored cursor (the batch after it may be a repeat)');
     if (!(await this.retryUntilDone(() => this.options.publisher.connect(), signal, 'relay cannot reach Kafka'))) return;
     while (!signal.aborted) {
       const page = await store.readFeed({ after: cursor, limit: batchSize, waitMs: idleWaitMs, signal });
+      if (signal.aborted) return;
+      let next = page.cursor;
       if (page.events.length > 0) {
-        const published = await this.publishWithRetry(page.events, signal);
-        if (!published) return;
+        const outcome = await this.publishPage(client, page.events, signal);
+        if (outcome.kind === 'interrupted') return;
+        if (outcome.kind === 'too-large') {
+          // Everything before the event was acknowledged: the cursor moves up to it, never past it.
+          const index = page.events.findIndex((event) => event.eventId === outcome.refusal.event.eventId);
+          next = index === 0 ? cursor : page.events[index - 1].cursor!;
+          this.halt(outcome.refusal);
+        }
       }
-      if (page.cursor !== cursor) {
-        await this.cursors.save(client, page.cursor);
-        cursor = page.cursor;
+      if (next !== cursor) {
+        await this.cursors.save(client, relayName, next);
+        cursor = next;
         this.publishedCursor = cursor;
         if (page.events.length < batchSize) this.state.lagEvents = this.state.lagSeconds = 0;
       }
+      if (this.haltedAt()) return;
     }
   }
 
-  /** Retries until Kafka acknowledges; false when leadership ends first. Never skips a batch. */
-  private async publishWithRetry(events: readonly StoredEvent[], signal: AbortSignal): Promise<boolean> {
-    const published = await this.retryUntilDone(
-      () => this.options.publisher.publish(events),
-      signal,
-      `relay cannot publish ${events.length} events to Kafka`,
-    );
-    if (published) {
-      this.state.publishedEvents += events.length;
-      this.options.logger.debug({ events: events.length, first: events[0].cursor, last: events.at(-1)!.cursor }, 'relay published a batch');
+  /** A method, not the field: the compiler would otherwise take the field for unchanged across awaits. */
+  private haltedAt(): RelayHalt | undefined {
+    return this.state.halted;
+  }
+
+  /** Publishes a page in order, leaving out the events an operator chose to skip. */
+  private async publishPage(client: LockSession, events: readonly StoredEvent[], signal: AbortSignal): Promise<Outcome> {
+    const { skipEventIds, logger } = this.options;
+    if (skipEventIds.size === 0) return this.publishWithRetry(client, events, signal);
+    const sendable = events.filter((event) => {
+      if (!skipEventIds.has(event.eventId)) return true;
+      this.state.skippedEvents++;
+      logger.warn({ event: describe(event) }, `relay skips event ${event.eventId}: EVENTUATE_RELAY_SKIP_EVENTS names it; it is not published to Kafka`);
+      return false;
+    });
+    return this.publishWithRetry(client, sendable, signal);
+  }
+
+  /**
+   * Retries until Kafka acknowledges, checking before every attempt that this relay still leads.
+   * Never skips a batch. An event too large to send ends the batch there (the ones before it are
+   * acknowledged); a batch the broker refuses as too large is sent again one event at a time to find it.
+   */
+  private async publishWithRetry(client: LockSession, events: readonly StoredEvent[], signal: AbortSignal): Promise<Outcome> {
+    if (events.length === 0) return { kind: 'published' };
+    for (let n = 1; ; n++) {
+      if (signal.aborted || !(await this.lock.holds(client))) return { kind: 'interrupted' };
+      try {
+        await this.options.publisher.publish(events);
+        this.published(events.length);
+        this.options.logger.debug({ events: events.length, first: events[0].cursor, last: events.at(-1)!.cursor }, 'relay published a batch');
+        return { kind: 'published' };
+      } catch (err) {
+        if (err instanceof MessageTooLargeError) {
+          this.published(Math.max(0, events.findIndex((event) => event.eventId === err.event.eventId)));
+          return { kind: 'too-large', refusal: err };
+        }
+        if (isMessageTooLarge(err)) {
+          if (events.length === 1) return { kind: 'too-large', refusal: new MessageTooLargeError(events[0], storedEventMessageBytes(events[0]), undefined, { cause: err }) };
+          this.options.logger.warn({ err }, `Kafka refused a batch of ${events.length} events as too large; sending them one at a time to find the one it refuses`);
+          for (const event of events) {
+            const outcome = await this.publishWithRetry(client, [event], signal);
+            if (outcome.kind !== 'published') return outcome;
+          }
+          return { kind: 'published' };
+        }
+        this.fail(err, `relay cannot publish ${events.length} events to Kafka (attempt ${n}); retrying`);
+      }
+      await sleep(jitteredBackoffMs(n, this.options.retry), signal);
     }
-    return published;
+  }
+
+  private published(events: number): void {
+    this.state.ready = true;
+    this.state.lastError = undefined;
+    this.state.publishedEvents += events;
   }
 
   /** Runs `attempt` until it succeeds (true; the relay is then ready) or `signal` aborts (false). */
@@ -181,17 +279,37 @@ export class EventRelay {
     }
   }
 
+  /** Stops the relay at an event it cannot publish, saying which, why and what to do (README: "An event too large for Kafka"). */
+  private halt({ event, messageBytes, limitBytes }: MessageTooLargeError): void {
+    const what = `event ${event.eventId} (${event.entityType} ${event.entityId} version ${event.entityVersion}, ${event.eventType}) is a Kafka message of ${messageBytes} bytes`;
+    const why =
+      limitBytes !== undefined
+        ? `over EVENTUATE_RELAY_MAX_MESSAGE_BYTES=${limitBytes}`
+        : "and Kafka refused it as too large (the broker's message.max.bytes or the topic's max.message.bytes)";
+    const message =
+      `${what}, ${why}. The relay stopped before it: nothing after it is published. ` +
+      `Either raise the limit (the broker's message.max.bytes or the topic's max.message.bytes, and EVENTUATE_RELAY_MAX_MESSAGE_BYTES) ` +
+      `or skip the event (EVENTUATE_RELAY_SKIP_EVENTS=${event.eventId}; consumers will never see it), then restart the relay.`;
+    this.state.halted = { ...describe(event), messageBytes, limitBytes, message };
+    this.state.ready = false;
+    this.state.lastError = message;
+  }
+
   private async sampleLag(): Promise<void> {
+    // One sample at a time: on a slow or silent session, samples must not queue up ahead of the leader's work.
+    if (this.sampling) return;
+    this.sampling = true;
     try {
       const client = await this.lock.connection();
-      const cursor = this.state.leader && this.publishedCursor !== undefined ? this.publishedCursor : await this.cursors.load(client).catch(() => '');
+      const cursor = this.state.leader && this.publishedCursor !== undefined ? this.publishedCursor : ((await this.cursors.load(client, this.options.relayName).catch(() => '')) ?? '');
       const lag: RelayLag = await measureLag(client, this.options.schema, cursor);
       this.state.lagEvents = lag.events;
       this.state.lagSeconds = lag.seconds;
     } catch (err) {
+      // A broken lock connection is the heartbeat's business (LeaderLock); lag just stays as it was.
       this.options.logger.debug({ err }, 'relay lag could not be measured');
-      // On the leader this was the lock connection: a broken one means the leadership is gone.
-      if (this.state.leader) this.term?.abort();
+    } finally {
+      this.sampling = false;
     }
   }
 
@@ -200,4 +318,8 @@ export class EventRelay {
     this.state.lastError = err instanceof Error ? err.message : String(err);
     this.options.logger.warn({ err }, message);
   }
+}
+
+function describe(event: StoredEvent) {
+  return { eventId: event.eventId, entityType: event.entityType, entityId: event.entityId, entityVersion: event.entityVersion, eventType: event.eventType };
 }

@@ -1,5 +1,5 @@
-import type { ClientBase } from 'pg';
 import { decodeCursor } from '../../src/cursor';
+import type { Queryable } from '../../src/postgres/named-cursor-table';
 import { quoteIdent } from '../../src/postgres/sql';
 
 export interface RelayLag {
@@ -13,7 +13,7 @@ export interface RelayLag {
 const LAG_COUNT_LIMIT = 1_000_000;
 
 /** How far `cursor` is behind the newest committed event. Uses the database's clock for the age. */
-export async function measureLag(client: ClientBase, schema: string, cursor: string): Promise<RelayLag> {
+export async function measureLag(client: Queryable, schema: string, cursor: string): Promise<RelayLag> {
   const events = `${quoteIdent(schema)}.events`;
   const position = decodeCursor(cursor);
   const { rows } = await client.query<{ events: number; seconds: number | null }>(

@@ -16,5 +16,7 @@ export function registerRelayMetrics(registry: Registry, status: () => RelayStat
   gauge('eventuate_relay_lag_seconds', 'Age in seconds of the oldest committed event not yet published to Kafka', (s) => s.lagSeconds);
   gauge('eventuate_relay_leader', '1 while this process is the publishing relay, 0 while it stands by', (s) => (s.leader ? 1 : 0));
   gauge('eventuate_relay_ready', '1 while Kafka accepts the relay\'s batches, 0 while it retries', (s) => (s.ready ? 1 : 0));
+  gauge('eventuate_relay_halted', '1 once the relay stopped at an event it cannot publish (see /ready and the log), 0 otherwise', (s) => (s.halted ? 1 : 0));
+  gauge('eventuate_relay_skipped_events', 'Events this process left unpublished because EVENTUATE_RELAY_SKIP_EVENTS names them', (s) => s.skippedEvents);
   gauge('eventuate_relay_published_events', 'Events this process published to Kafka since it started', (s) => s.publishedEvents);
 }

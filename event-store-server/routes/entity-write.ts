@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppendResult, EventToAppend, SnapshotToSave } from '../../src/model';
 import type { InFlight } from '../in-flight';
 import type { ServerMetrics } from '../metrics';
+import { checkEventsFitKafka } from '../relay/message-size';
 import { appendEventsSchema, createEntitySchema, saveSnapshotSchema } from '../schemas';
 import type { ServerStore } from '../server-store';
 
@@ -32,6 +33,8 @@ export interface EntityWriteDeps {
   metrics: ServerMetrics;
   /** Writes are tracked so a graceful shutdown lets them finish before closing the store. */
   writes: InFlight;
+  /** Events whose Kafka message would be larger are refused (413), since the relay could not publish them. */
+  maxEventMessageBytes?: number;
 }
 
 /** The fields of an event the store takes; anything else a client sent is not passed on. */
@@ -39,7 +42,10 @@ function eventsOf(events: EventToAppend[]): EventToAppend[] {
   return events.map(({ eventId, eventType, eventData, metadata }) => ({ eventId, eventType, eventData, metadata }));
 }
 
-export function registerEntityWriteRoutes(app: FastifyInstance, { store, metrics, writes }: EntityWriteDeps): void {
+export function registerEntityWriteRoutes(app: FastifyInstance, { store, metrics, writes, maxEventMessageBytes }: EntityWriteDeps): void {
+  const checkSizes = (entityType: string, entityId: string | undefined, events: EventToAppend[]) => {
+    if (maxEventMessageBytes !== undefined) checkEventsFitKafka(entityType, entityId, events, maxEventMessageBytes);
+  };
   const counted = (result: AppendResult) => {
     metrics.appendedEvents.inc({ entity_type: result.entityType }, result.eventIds.length);
     return result;
@@ -47,6 +53,7 @@ export function registerEntityWriteRoutes(app: FastifyInstance, { store, metrics
 
   app.post<{ Params: TypeParams; Body: CreateBody }>('/entity/:entityType', { schema: createEntitySchema }, async (request, reply) => {
     const { entityId, events, triggeringEventToken, snapshot } = request.body;
+    checkSizes(request.params.entityType, entityId, events);
     const result = await writes.run(() =>
       store.create({ entityType: request.params.entityType, entityId, events: eventsOf(events), triggeringEventToken, snapshot }),
     );
@@ -56,6 +63,7 @@ export function registerEntityWriteRoutes(app: FastifyInstance, { store, metrics
   app.post<{ Params: EntityParams; Body: AppendBody }>('/entity/:entityType/:entityId', { schema: appendEventsSchema }, async (request) => {
     const { entityVersion, events, triggeringEventToken, snapshot } = request.body;
     const { entityType, entityId } = request.params;
+    checkSizes(entityType, entityId, events);
     const result = await writes.run(() =>
       store.append({ entityType, entityId, expectedVersion: entityVersion, events: eventsOf(events), triggeringEventToken, snapshot }),
     );

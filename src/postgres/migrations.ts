@@ -110,7 +110,10 @@ export async function migrate(pool: Pool, schema: string, migrations: Migration[
   return applied;
 }
 
-/** The advisory lock (`hashtext` of this key) under which a schema's tables change shape. */
+/**
+ * The advisory lock (`hashtext` of this key) under which a schema's tables change shape: migrations,
+ * repairs, and the cursor tables readers create on first use, so processes starting together do not race.
+ */
 export function migrationLockKey(schema: string): string {
   return `eventuate-migrations:${schema}`;
 }

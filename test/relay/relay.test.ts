@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Client } from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { collectTopics, eventually, kafkaBrokers } from '../support/kafka-collector';
+import { pausableProxy } from './pausable-proxy';
 
 const quiet = pino({ level: 'silent' });
 
@@ -22,6 +24,7 @@ describe('event relay', () => {
       topicPrefix: prefix,
       logger: quiet,
       leaderPollMs: 200,
+      lockTimeoutMs: 10_000,
       lagIntervalMs: 200,
       retry: { baseMs: 50, maxMs: 500 },
       ...options,
@@ -132,6 +135,111 @@ describe('event relay', () => {
       await store.create({ entityType: 'Ticket', entityId: 't-2', events: [{ eventType: 'Opened', eventData: {} }] });
       await collector.waitFor(2);
       expect(collector.messages.map((m) => m.key)).toEqual(['t-1', 't-2']);
+    } finally {
+      await collector.stop();
+    }
+  });
+
+  it('a leader whose lock session is terminated stops publishing and moving its cursor by itself, then resumes from its cursor once it leads again', async () => {
+    const collector = await collectTopics([`${prefix}Bell`]);
+    const rival = new Client({ connectionString: db.connectionString });
+    await rival.connect();
+    try {
+      const leader = relay({ relayName: 'lone' });
+      await store.create({ entityType: 'Bell', entityId: 'b-1', events: [{ eventType: 'Rang', eventData: {} }] });
+      await collector.waitFor(1);
+      await eventually(async () => (await storedCursor('lone')) !== undefined, 'the cursor is stored');
+      const cursorBefore = await storedCursor('lone');
+      const publishedBefore = leader.status().publishedEvents;
+
+      // The rival queues for the lock first, so that it, not the relay, gets it when the session dies:
+      // nothing but the relay itself can then stop it from publishing.
+      const lockName = `eventuate-relay:${db.schema}:lone`;
+      const rivalHolds = rival.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
+      await eventually(async () => {
+        const { rows } = await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = $1`, [(rival as any).processID]);
+        return rows.length === 1;
+      }, 'the rival waits for the lock');
+      const killed = await db.pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+        [lockName],
+      );
+      expect(killed.rowCount).toBe(1);
+      await rivalHolds;
+      await eventually(() => !leader.status().leader, 'the relay notices it no longer leads');
+
+      await store.create({ entityType: 'Bell', entityId: 'b-2', events: [{ eventType: 'Rang', eventData: {} }] });
+      // Long enough for heartbeats, lag samples and the relay's own attempts to take the lock again.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(collector.messages.map((m) => m.key)).toEqual(['b-1']);
+      expect(leader.status()).toMatchObject({ leader: false, publishedEvents: publishedBefore });
+      expect(await storedCursor('lone')).toBe(cursorBefore);
+
+      await rival.query('SELECT pg_advisory_unlock_all()');
+      await collector.waitFor(2);
+      await eventually(() => leader.status().leader, 'the relay leads again');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(collector.messages.map((m) => m.key)).toEqual(['b-1', 'b-2']);
+    } finally {
+      await rival.end();
+      await collector.stop();
+    }
+  });
+
+  it('a leader whose lock session went silent (and was ended by the database) publishes nothing: it checks the lock before each batch', async () => {
+    const collector = await collectTopics([`${prefix}Gate`]);
+    const proxy = await pausableProxy(db.connectionString);
+    const rival = new Client({ connectionString: db.connectionString });
+    await rival.connect();
+    try {
+      // Only the lock session goes through the proxy; the feed is read directly.
+      const leader = relay({ relayName: 'cut', connectionString: proxy.connectionString });
+      await store.create({ entityType: 'Gate', entityId: 'g-1', events: [{ eventType: 'Opened', eventData: {} }] });
+      await collector.waitFor(1);
+      await eventually(() => leader.status().lagEvents === 0, 'the relay caught up');
+
+      // The lock session goes silent, as across a partition or for a process paused between reading a batch and
+      // sending it; the database then ends it (as its idle_session_timeout would) and a rival takes the lock.
+      proxy.pause();
+      const lockName = `eventuate-relay:${db.schema}:cut`;
+      const rivalHolds = rival.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
+      await db.pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+        [lockName],
+      );
+      await rivalHolds;
+      // The relay has not heard of it (its heartbeat needs up to lockTimeoutMs / 2 to give up), and the feed wakes it at once.
+      expect(leader.status().leader).toBe(true);
+      await store.create({ entityType: 'Gate', entityId: 'g-2', events: [{ eventType: 'Opened', eventData: {} }] });
+      await eventually(() => !leader.status().leader, 'the relay finds it lost the lock');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(collector.messages.map((m) => m.key)).toEqual(['g-1']);
+      expect(leader.status().publishedEvents).toBe(1);
+    } finally {
+      await rival.end();
+      await proxy.close();
+      await collector.stop();
+    }
+  });
+
+  it('keeps one lock session however often lag is sampled, and leaves none holding the lock once stopped', async () => {
+    const collector = await collectTopics([`${prefix}Dial`]);
+    const heldBy = async () =>
+      (
+        await db.pool.query(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+          [`eventuate-relay:${db.schema}:dial`],
+        )
+      ).rows[0].n as number;
+    try {
+      // Lag samples ask for the lock's session while the election is connecting it.
+      const busy = relay({ relayName: 'dial', lagIntervalMs: 1 });
+      await store.create({ entityType: 'Dial', entityId: 'd-1', events: [{ eventType: 'Turned', eventData: {} }] });
+      await collector.waitFor(1, 20_000);
+      expect(busy.status().leader).toBe(true);
+      expect(await heldBy()).toBe(1);
+      await busy.stop();
+      expect(await heldBy()).toBe(0);
     } finally {
       await collector.stop();
     }

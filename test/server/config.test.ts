@@ -31,8 +31,23 @@ describe('server configuration', () => {
       feedMaxLongPolls: 1000,
       kafkaBrokers: [],
       topicPrefix: '',
+      relayMaxMessageBytes: 1_000_000,
+      relaySkipEventIds: [],
+      relayLockTimeoutMs: 15_000,
+      relayLeaderPollMs: 1000,
       logLevel: 'info',
     });
+  });
+
+  it('limits appended events to the relay\'s message size when the relay is on, or when that limit is set for a relay running apart', () => {
+    expect(loadConfig({}).eventMessageLimit).toBeUndefined();
+    expect(loadConfig({ KAFKA_BROKERS: 'k:9092' }).eventMessageLimit).toBe(1_000_000);
+    expect(loadConfig({ EVENTUATE_RELAY_MAX_MESSAGE_BYTES: '2mb' }).eventMessageLimit).toBe(2 * 1024 * 1024);
+  });
+
+  it('keeps the default relay timings within the takeover promise: a frozen leader is replaced within 30 s', () => {
+    const { relayLockTimeoutMs, relayLeaderPollMs } = loadConfig({});
+    expect(relayLockTimeoutMs + relayLeaderPollMs).toBeLessThan(30_000);
   });
 
   it('reads every variable', () => {
@@ -57,6 +72,10 @@ describe('server configuration', () => {
       EVENTUATE_FEED_MAX_LONG_POLLS: '3000',
       KAFKA_BROKERS: 'k1:9092,k2:9092',
       EVENTUATE_TOPIC_PREFIX: 'prod.',
+      EVENTUATE_RELAY_MAX_MESSAGE_BYTES: '900kb',
+      EVENTUATE_RELAY_SKIP_EVENTS: '6554bf5b-6889-4e1a-b474-90a19eb29627',
+      EVENTUATE_RELAY_LOCK_TIMEOUT_MS: '5000',
+      EVENTUATE_RELAY_LEADER_POLL_MS: '250',
       LOG_LEVEL: 'DEBUG',
       LOG_FORMAT: 'JSON',
     });
@@ -78,6 +97,11 @@ describe('server configuration', () => {
       feedMaxLongPolls: 3000,
       kafkaBrokers: ['k1:9092', 'k2:9092'],
       topicPrefix: 'prod.',
+      relayMaxMessageBytes: 900 * 1024,
+      eventMessageLimit: 900 * 1024,
+      relaySkipEventIds: ['6554bf5b-6889-4e1a-b474-90a19eb29627'],
+      relayLockTimeoutMs: 5000,
+      relayLeaderPollMs: 250,
       logLevel: 'debug',
       logFormat: 'json',
     });
@@ -97,6 +121,15 @@ describe('server configuration', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000": expected an integer from 0 to 65535/);
     expect(() => loadConfig({ EVENTUATE_DB_QUERY_TIMEOUT_MS: '5000' })).toThrow(/EVENTUATE_DB_QUERY_TIMEOUT_MS=5000: must be above EVENTUATE_DB_STATEMENT_TIMEOUT_MS \(5000\)/);
     expect(() => loadConfig({ EVENTUATE_READY_TIMEOUT_MS: 'soon' })).toThrow(/EVENTUATE_READY_TIMEOUT_MS="soon"/);
+  });
+
+  it('refuses relay settings that cannot work, naming them', () => {
+    expect(() => loadConfig({ EVENTUATE_RELAY_MAX_MESSAGE_BYTES: '1 gigabyte' })).toThrow(/EVENTUATE_RELAY_MAX_MESSAGE_BYTES="1 gigabyte"/);
+    expect(() => loadConfig({ EVENTUATE_RELAY_SKIP_EVENTS: 'acc-1' })).toThrow(/EVENTUATE_RELAY_SKIP_EVENTS: "acc-1" is not an event id/);
+    expect(() => loadConfig({ EVENTUATE_RELAY_LOCK_TIMEOUT_MS: '500' })).toThrow(/EVENTUATE_RELAY_LOCK_TIMEOUT_MS="500"/);
+    expect(() => loadConfig({ EVENTUATE_RELAY_LOCK_TIMEOUT_MS: '2000', EVENTUATE_RELAY_LEADER_POLL_MS: '2000' })).toThrow(
+      /EVENTUATE_RELAY_LEADER_POLL_MS must be below EVENTUATE_RELAY_LOCK_TIMEOUT_MS/,
+    );
   });
 
   it('parses byte sizes', () => {
