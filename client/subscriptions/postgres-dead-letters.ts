@@ -31,7 +31,7 @@ type Row = {
  * The table, created by the first subscriber or CLI that uses it rather than by the event store's
  * migrations: dead letters belong with the subscriber's own data (point the store at its view's
  * database), which need not be the event store's database. A later change of it is a new statement
- * here, guarded the same way. `event` is json, not jsonb: kept exactly as the event was delivered.
+ * here, guarded the same way. `event` is json, not jsonb: read back as it was delivered, keys in their order.
  */
 const createTable = (table: string) => `
   CREATE TABLE IF NOT EXISTS ${table} (
