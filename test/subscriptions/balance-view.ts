@@ -15,8 +15,8 @@ export function balanceViewClass(subscriberId: string) {
     readonly broken = new Set<number>([13]);
 
     constructor(
-      private readonly pool: Pool,
-      private readonly table: string,
+      readonly pool: Pool,
+      readonly table: string,
     ) {}
 
     @EventHandlerMethod(WalletOpened)
@@ -30,7 +30,7 @@ export function balanceViewClass(subscriberId: string) {
       return this.apply(ctx, ctx.event.amount);
     }
 
-    private async apply(ctx: EventHandlerContext<object>, amount: number) {
+    async apply(ctx: EventHandlerContext<object>, amount: number) {
       await this.pool.query(
         `INSERT INTO ${this.table} (wallet, balance, version) VALUES ($1, $2, $3)
          ON CONFLICT (wallet) DO UPDATE SET balance = ${this.table}.balance + EXCLUDED.balance, version = EXCLUDED.version
