@@ -140,7 +140,14 @@ export class EventSettler {
     }
     let failure: { error: Error; attempts: number };
     if ('event' in delivery) {
-      const outcome = await this.options.runner.dispatch(delivery.event, signal);
+      let outcome: DispatchOutcome;
+      try {
+        outcome = await this.options.runner.dispatch(delivery.event, signal);
+      } catch (err) {
+        // A runner reports failures as outcomes; one that throws is broken: stop, visibly, rather than guess.
+        const cause = err instanceof Error ? err : new Error(String(err));
+        return { kind: 'halted', error: new SubscriberHaltedError(this.subscriberId, delivery.event.eventId, cause) };
+      }
       if (outcome.kind !== 'failed') return { kind: outcome.kind };
       failure = outcome;
     } else {

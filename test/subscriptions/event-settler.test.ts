@@ -213,6 +213,19 @@ describe('EventSettler: what becomes of an event after its handler’s attempts'
     expect(await memory.list('view')).toHaveLength(1);
   });
 
+  it('a runner that throws instead of reporting a failure halts the subscriber; nothing is recorded or skipped', async () => {
+    const runner: EventRunner = {
+      dispatch: async () => {
+        throw new Error('connection refused');
+      },
+    };
+    const { settler, letters } = await open('dead-letter', runner);
+    const settled = await settle(settler, deposit('a', 1));
+    expect(settled).toEqual({ kind: 'halted', error: expect.any(SubscriberHaltedError) });
+    expect((settled as { error: Error }).error.message).toBe('subscriber view stopped: its handler failed for event a-v1: connection refused');
+    expect(await letters.list()).toEqual([]);
+  });
+
   it('an event interrupted by stopping is neither done nor recorded', async () => {
     const stopping = new AbortController();
     const runner: EventRunner = {
