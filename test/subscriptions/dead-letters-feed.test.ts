@@ -114,7 +114,12 @@ describe('dead letters of a feed subscriber, in PostgreSQL', () => {
     expect(await balance('poisoned')).toEqual({ balance: 1, version: 2 });
 
     restartedView.broken.clear(); // the fix is deployed
-    await manager.deadLetters('feedBalanceView').retry(listed[0].id);
+    // #region retry
+    const letters = manager.deadLetters('feedBalanceView');
+    const [failed] = await letters.list(); // oldest first: the failed event, then those parked behind it
+    await letters.retry(failed.id); // handled now, and the parked events after it, in order
+    // #endregion
+    expect(failed.id).toBe(listed[0].id);
     expect(await balance('poisoned')).toEqual({ balance: 1 + 13 + 2 + 3 + 4, version: 6 });
     expect(await manager.deadLetters('feedBalanceView').list()).toEqual([]);
     expect(manager.status()[0].deadLetters).toEqual({ failed: 0, parked: 0, parkedEntities: 0 });
