@@ -106,9 +106,13 @@ export class EventSettler {
    * entities another member parked); deliveries wait until it is done.
    */
   reloadParked(): Promise<void> {
-    this.loading = this.loading.then(async () => {
-      for (const key of await this.options.store.parkedEntities(this.subscriberId)) this.parked.add(key);
-    });
+    const load = async () => {
+      const read = await this.durably(undefined, () => this.options.store.parkedEntities(this.subscriberId), this.closing.signal);
+      if (!read.ok) throw read.settlement.kind === 'halted' ? read.settlement.error : new Error(`subscriber ${this.subscriberId} is stopping`);
+      for (const key of read.value) this.parked.add(key);
+    };
+    // A failed load fails the deliveries waiting for it (the subscriber halts); a later reload starts afresh.
+    this.loading = this.loading.catch(() => undefined).then(load);
     return this.loading;
   }
 
@@ -118,7 +122,11 @@ export class EventSettler {
   }
 
   async settle(delivery: Delivery, signal: AbortSignal): Promise<Settlement> {
-    await this.loading;
+    try {
+      await this.loading;
+    } catch (err) {
+      return { kind: 'halted', error: err instanceof Error ? err : new Error(String(err)) };
+    }
     const key = 'event' in delivery ? entityKeyOf(delivery.event.entityType, delivery.event.entityId) : delivery.unreadable.entityKey;
     return this.lanes.run(key, () => this.settleInLane(key, delivery, signal));
   }
@@ -215,7 +223,7 @@ export class EventSettler {
   }
 
   /** A store operation, retried; halts the subscriber when it keeps failing (never goes past the event). */
-  private async durably<T>(eventId: string, operation: () => Promise<T>, signal: AbortSignal): Promise<Durable<T>> {
+  private async durably<T>(eventId: string | undefined, operation: () => Promise<T>, signal: AbortSignal): Promise<Durable<T>> {
     const attempts = this.options.storeAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -110,7 +110,7 @@ describe('dead letters of a Kafka subscriber, in PostgreSQL', () => {
     expect(error.message).toBe(
       `subscriber storeFailureView stopped: its dead-letter store failed 3 times while recording event ${error.eventId} ` +
         '(new row for relation "subscriber_dead_letters" violates check constraint "refuse_all"). ' +
-        'It stopped rather than go past the event unrecorded; once the store works again, start the subscriber: the event is delivered again.',
+        'It stopped rather than go past an event unrecorded or out of order; once the store works again, start the subscriber: what was not committed is delivered again.',
     );
     expect(records.filter((r) => r.msg === 'dead-letter store failed; retrying')).toHaveLength(3);
     expect(first.status()[0]).toMatchObject({ running: false, error });

@@ -226,6 +226,27 @@ describe('EventSettler: what becomes of an event after its handler’s attempts'
     expect(await letters.list()).toEqual([]);
   });
 
+  it('parked entities that cannot be read (after a Kafka rebalance) halt the subscriber instead of letting events overtake parked ones', async () => {
+    const memory = memoryDeadLetters();
+    let readable = true;
+    const failing: DeadLetterStore = {
+      ...memory,
+      parkedEntities: async (subscriberId) => {
+        if (!readable) throw new Error('too many connections');
+        return memory.parkedEntities(subscriberId);
+      },
+    };
+    const { settler } = await open('park', new StrictView(), failing, { storeAttempts: 2, storeBackoff: { baseMs: 1, maxMs: 2 } });
+    readable = false;
+    await expect(settler.reloadParked()).rejects.toThrow(
+      /^subscriber view stopped: its dead-letter store failed 2 times while reading its parked entities \(too many connections\)/,
+    );
+    expect(await settle(settler, deposit('a', 1))).toEqual({ kind: 'halted', error: expect.any(DeadLetterStoreError) });
+    readable = true;
+    await settler.reloadParked();
+    expect(await settle(settler, deposit('a', 1))).toEqual({ kind: 'handled' });
+  });
+
   it('an event interrupted by stopping is neither done nor recorded', async () => {
     const stopping = new AbortController();
     const runner: EventRunner = {
