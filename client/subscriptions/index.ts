@@ -23,4 +23,5 @@ export type { PostgresDeadLettersOptions } from './postgres-dead-letters';
 export type { DeadLetter, DeadLetterCounts, DeadLetterFilter, DeadLetterState, DeadLetterStore, DeliveryOrigin, NewDeadLetter } from './dead-letter-store';
 export { SubscriberDeadLetters, DeadLetterRequestError } from './subscriber-dead-letters';
 export { EventSettler } from './event-settler';
+export type { DispatchOutcome } from './subscriber-dispatcher';
 export type { Delivery, EventRunner, EventSettlerOptions, Settlement } from './event-settler';
