@@ -1,5 +1,4 @@
 import pino, { type Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { entityTypesApplying } from '../decorators/aggregate-registry';
 import { RegistrationError, describeClass } from '../registration-error';
 import type { DeadLetterCounts, DeadLetterStore } from './dead-letter-store';
@@ -8,7 +7,7 @@ import { EventSettler } from './event-settler';
 import { subscriberModelOf, type SubscriberModel } from '../decorators/event-subscriber';
 import { SubscriberDeadLetters } from './subscriber-dead-letters';
 import { SubscriberDispatcher } from './subscriber-dispatcher';
-import { registerSubscriberMetrics } from './subscriber-metrics';
+import { registerSubscriberMetrics, type MetricsRegistry } from './subscriber-metrics';
 
 export interface SubscriptionManagerOptions {
   /** kafkaSource({ brokers }) or feedSource({ url } | { store }, with its cursorStore). */
@@ -124,8 +123,8 @@ export class SubscriptionManager {
     });
   }
 
-  /** Adds the subscribers' gauges (running, dead letters, parked events and entities) to a Prometheus registry. */
-  registerMetrics(registry: Registry): void {
+  /** Adds the subscribers' gauges (running, dead letters, parked events and entities) to a prom-client Registry (prom-client must be installed). */
+  registerMetrics(registry: MetricsRegistry): void {
     registerSubscriberMetrics(registry, () => this.status());
   }
 
