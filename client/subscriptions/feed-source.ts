@@ -29,8 +29,9 @@ export type FeedSourceOptions = FeedSourceCommonOptions & ({ url: string; apiKey
 /**
  * Subscribers fed from the event store's global feed, without Kafka: the server's `/events` over
  * HTTP (long poll, kept-alive connections), or any store's readFeed in process. The cursor is saved
- * after the events before it were handled, so a restart resumes where the subscriber was; a
- * subscriber without a saved cursor starts where its readFrom says.
+ * after the events before it were settled (handled, or dead-lettered or parked in the store), so a
+ * restart resumes where the subscriber was; a subscriber without a saved cursor starts where its
+ * readFrom says.
  */
 export function feedSource(options: FeedSourceOptions): EventSource {
   checkChosen(options);

@@ -33,9 +33,9 @@ export interface KafkaSourceOptions {
 
 /**
  * Subscribers fed from the relay's topics; the subscriber id is the consumer group. Offsets are
- * resolved only up to the last message before which every handler succeeded, and committed from
- * there: a crash re-delivers, never skips. A group without committed offsets starts where the
- * subscriber's readFrom says.
+ * resolved only up to the last message before which every message was settled (handled, or
+ * dead-lettered or parked in the store), and committed from there: a crash re-delivers, never
+ * skips. A group without committed offsets starts where the subscriber's readFrom says.
  */
 export function kafkaSource(options: KafkaSourceOptions): EventSource {
   checkHeartbeat(options.heartbeatIntervalMs ?? 3000, options.sessionTimeoutMs ?? 30_000);
