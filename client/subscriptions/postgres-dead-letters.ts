@@ -1,5 +1,6 @@
 import { Pool, type QueryResultRow } from 'pg';
 import type { StoredEvent } from '../../src/model';
+import { migrationLockKey } from '../../src/postgres/migrations';
 import { quoteIdent } from '../../src/postgres/sql';
 import type { DeadLetter, DeadLetterState, DeadLetterStore, DeliveryOrigin } from './dead-letter-store';
 
@@ -95,7 +96,7 @@ export function postgresDeadLetters(options: PostgresDeadLettersOptions): DeadLe
       try {
         await client.query('BEGIN');
         // The migrations' lock: servers and subscribers creating tables in one schema at once do not collide.
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`eventuate-migrations:${schema}`]);
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [migrationLockKey(schema)]);
         const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
         if (rowCount === 0) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
         await client.query(createTable(table));
