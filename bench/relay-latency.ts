@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { DomainEvent, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource } from '../client';
+import { DomainEvent, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource, memoryDeadLetters } from '../client';
 import { startMockKafka } from '../test/support/kafka-mock';
 import { benchDatabase, report, requestJson, startServerProcess } from './support';
 
@@ -106,6 +106,7 @@ async function main(): Promise<void> {
   const server = await startServerProcess({ DATABASE_URL: database.connectionString, KAFKA_BROKERS: kafka.brokers, EVENTUATE_TOPIC_PREFIX: prefix, EVENTUATE_SCHEMA: `bench_relay_${Date.now()}` });
   const manager = new SubscriptionManager({
     source: kafkaSource({ brokers: kafka.brokers.split(','), topicPrefix: prefix, maxWaitTimeMs: process.env.BENCH_MAX_WAIT ? Number(process.env.BENCH_MAX_WAIT) : undefined }),
+    deadLetters: memoryDeadLetters(),
     subscribers: [new LatencyProbe()],
     logger: pino({ level: 'warn' }),
   });

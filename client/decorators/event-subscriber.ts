@@ -2,14 +2,29 @@ import 'reflect-metadata';
 import { eventTypeOf, type EventClass } from './event-registry';
 import { RegistrationError, describeClass } from '../registration-error';
 
-/** What happens to an event whose handler still fails after the last attempt. */
-export type FailurePolicy = 'dead-letter' | 'stop';
+/**
+ * What happens to an event whose handler still fails after the last attempt (or that is not an
+ * event at all). Every choice records it where the subscriber's dead letters are kept, except 'stop'.
+ * - 'park' (default): dead-letter it and park its entity: that entity's later events wait behind it,
+ *   in order, recorded as parked, until it is retried successfully (they follow in order) or
+ *   discarded. Other entities go on. Axon's sequenced dead-letter queue.
+ * - 'dead-letter': dead-letter it and go on with the entity's later events. Only for subscribers
+ *   whose handling of one event does not depend on the entity's earlier ones (a mailer).
+ * - 'stop': stop the subscriber; nothing past the event is committed, so a restart delivers it again.
+ */
+export type FailurePolicy = 'park' | 'dead-letter' | 'stop';
+
+const FAILURE_POLICIES: readonly FailurePolicy[] = ['park', 'dead-letter', 'stop'];
 
 /** Where a new subscriber starts: every event there is ('beginning') or only those written after it starts ('end'). */
 export type ReadFrom = 'beginning' | 'end';
 
 export interface EventSubscriberOptions {
-  /** 'dead-letter' (default): record the event with its error and go on; 'stop': stop this subscriber, commit nothing past it. */
+  /**
+   * 'park' (default): dead-letter the event and hold its entity's later events behind it until it is
+   * retried or discarded; 'dead-letter': dead-letter it and go on with the entity's later events;
+   * 'stop': stop this subscriber, commit nothing past it. See FailurePolicy.
+   */
   onFailure?: FailurePolicy;
   /** Attempts per event before onFailure applies; default 5. */
   maxAttempts?: number;
@@ -39,7 +54,7 @@ export interface SubscriberModel {
   handlers: Map<string, string>;
 }
 
-/** The subscriber id names a Kafka consumer group, a dead-letter topic and a saved feed cursor. */
+/** The subscriber id names a Kafka consumer group, a saved feed cursor and a set of dead letters. */
 const SUBSCRIBER_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
 const declaredHandlers = new WeakMap<object, Array<{ methodName: string; eventClass: EventClass }>>();
@@ -54,7 +69,7 @@ export function EventSubscriber(subscriberId: string, options: EventSubscriberOp
   return (subscriberClass) => {
     const where = `@EventSubscriber('${subscriberId}') on class ${describeClass(subscriberClass)}`;
     if (typeof subscriberId !== 'string' || !SUBSCRIBER_ID.test(subscriberId)) {
-      throw new RegistrationError(`${where}: the id must match ${SUBSCRIBER_ID.source} (it names a Kafka consumer group and topic)`);
+      throw new RegistrationError(`${where}: the id must match ${SUBSCRIBER_ID.source} (it names a Kafka consumer group)`);
     }
     const taken = classesById.get(subscriberId);
     if (taken && taken !== subscriberClass) {
@@ -62,8 +77,8 @@ export function EventSubscriber(subscriberId: string, options: EventSubscriberOp
     }
     const maxAttempts = options.maxAttempts ?? 5;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RegistrationError(`${where}: maxAttempts must be a positive integer`);
-    if (options.onFailure !== undefined && !['dead-letter', 'stop'].includes(options.onFailure)) {
-      throw new RegistrationError(`${where}: onFailure must be 'dead-letter' or 'stop'`);
+    if (options.onFailure !== undefined && !FAILURE_POLICIES.includes(options.onFailure)) {
+      throw new RegistrationError(`${where}: onFailure must be one of ${FAILURE_POLICIES.map((p) => `'${p}'`).join(', ')}, not ${JSON.stringify(options.onFailure)}`);
     }
     if (options.readFrom !== undefined && !['beginning', 'end'].includes(options.readFrom)) {
       throw new RegistrationError(`${where}: readFrom must be 'beginning' or 'end'`);
@@ -81,7 +96,7 @@ export function EventSubscriber(subscriberId: string, options: EventSubscriberOp
     models.set(subscriberClass, {
       subscriberId,
       subscriberClass,
-      onFailure: options.onFailure ?? 'dead-letter',
+      onFailure: options.onFailure ?? 'park',
       maxAttempts,
       backoff: { baseMs: options.backoff?.baseMs ?? 100, maxMs: options.backoff?.maxMs ?? 5000 },
       explicitEntityTypes: options.entityTypes,

@@ -1,13 +1,22 @@
 import type { Logger } from 'pino';
-import type { SubscriberDispatcher } from './subscriber-dispatcher';
+import type { ReadFrom } from '../decorators/event-subscriber';
+import type { EventSettler } from './event-settler';
 
 /** One subscriber as a source runs it. */
 export interface Subscription {
-  dispatcher: SubscriberDispatcher;
+  subscriberId: string;
+  /** Where it starts when it has no saved position. */
+  readFrom: ReadFrom;
   /** The entity types (Kafka topics, feed filter) it reads. */
   entityTypes: string[];
+  /** Decides what becomes of each delivered event (handled, dead-lettered, parked, halted); the source commits only finished prefixes. */
+  settler: EventSettler;
   logger: Logger;
-  /** Called when the subscriber stops by itself: its 'stop' failure policy, or a source failure it cannot recover from. */
+  /** The source cannot read and is retrying (feed errors, a Kafka consumer restarting): shown in the subscriber's status. */
+  onSourceError(error: Error): void;
+  /** It reads again. */
+  onSourceRecovered(): void;
+  /** Called when the subscriber stops by itself: its 'stop' failure policy, a dead-letter store that kept failing, or a source failure it cannot recover from. */
   onHalted(error: Error): void;
 }
 
@@ -20,16 +29,4 @@ export interface RunningSubscription {
 export interface EventSource {
   readonly description: string;
   start(subscription: Subscription): Promise<RunningSubscription>;
-}
-
-/** Raised through onHalted when a subscriber with onFailure 'stop' gives up on an event. */
-export class SubscriberHaltedError extends Error {
-  constructor(
-    readonly subscriberId: string,
-    readonly eventId: string,
-    override readonly cause: Error,
-  ) {
-    super(`subscriber ${subscriberId} stopped: its handler failed for event ${eventId}: ${cause.message}`);
-    this.name = 'SubscriberHaltedError';
-  }
 }

@@ -1,11 +1,10 @@
 import { InvalidCursorError } from '../../src/errors';
-import type { FeedPage, StoredEvent } from '../../src/model';
+import type { FeedPage } from '../../src/model';
 import { HttpEventStore } from '../http-event-store';
 import { jitteredBackoffMs, sleep } from '../../src/backoff';
 import { CompletionTracker } from './completion-tracker';
 import type { CursorStore } from './cursor-store';
-import type { DeadLetterSink } from './dead-letters';
-import { SubscriberHaltedError, type EventSource, type RunningSubscription, type Subscription } from './event-source';
+import type { EventSource, RunningSubscription, Subscription } from './event-source';
 import { endOfFeed, type FeedReader } from './feed-end';
 import { KeyedSerialQueue } from './keyed-serial-queue';
 
@@ -17,8 +16,6 @@ interface FeedSourceCommonOptions {
    * fileCursorStore({ dir }) or postgresCursorStore({ connectionString }) for a durable view or a saga.
    */
   cursorStore: CursorStore;
-  /** Where events go whose handler still fails after its last attempt (onFailure 'dead-letter'): fileDeadLetters({ dir }) or memoryDeadLetters(). */
-  deadLetters: DeadLetterSink;
   /** Events per read. Default 100. */
   pageSize?: number;
   /** Long-poll wait per read when there is nothing new. Default 10000 ms. */
@@ -32,18 +29,18 @@ export type FeedSourceOptions = FeedSourceCommonOptions & ({ url: string; apiKey
 /**
  * Subscribers fed from the event store's global feed, without Kafka: the server's `/events` over
  * HTTP (long poll, kept-alive connections), or any store's readFeed in process. The cursor is saved
- * after the events before it were handled, so a restart resumes where the subscriber was; a
- * subscriber without a saved cursor starts where its readFrom says.
+ * after the events before it were settled (handled, or dead-lettered or parked in the store), so a
+ * restart resumes where the subscriber was; a subscriber without a saved cursor starts where its
+ * readFrom says.
  */
 export function feedSource(options: FeedSourceOptions): EventSource {
   checkChosen(options);
   const reader: FeedReader = 'store' in options ? options.store : new HttpEventStore({ url: options.url, apiKey: options.apiKey });
   const cursors = options.cursorStore;
-  const deadLetters = options.deadLetters;
   return {
     description: 'store' in options ? 'event store feed (in process)' : `event store feed ${options.url}`,
     async start(subscription) {
-      const running = new FeedSubscription(reader, cursors, deadLetters, subscription, {
+      const running = new FeedSubscription(reader, cursors, subscription, {
         pageSize: options.pageSize ?? 100,
         waitMs: options.waitMs ?? 10_000,
         maxConcurrentHandlers: options.maxConcurrentHandlers ?? 16,
@@ -63,10 +60,10 @@ function checkChosen(options: FeedSourceOptions): void {
         'fileCursorStore({ dir }) or postgresCursorStore({ connectionString }) for a view in a database, or a saga.',
     );
   }
-  if (!options.deadLetters) {
+  if ('deadLetters' in options) {
     throw new TypeError(
-      "feedSource needs deadLetters: where an event goes when its subscriber's handler still fails after the last attempt (onFailure 'dead-letter'). " +
-        'fileDeadLetters({ dir }) keeps them in a JSON-lines file per subscriber; memoryDeadLetters() keeps them in an array, for tests and throwaway views.',
+      'feedSource no longer takes deadLetters: give them to the SubscriptionManager ({ source, deadLetters }), which keeps them for both sources: ' +
+        'postgresDeadLetters({ connectionString }) or memoryDeadLetters().',
     );
   }
 }
@@ -79,7 +76,6 @@ class FeedSubscription implements RunningSubscription {
   constructor(
     private readonly reader: FeedReader,
     private readonly cursors: CursorStore,
-    private readonly deadLetters: DeadLetterSink,
     private readonly subscription: Subscription,
     private readonly settings: { pageSize: number; waitMs: number; maxConcurrentHandlers: number },
   ) {}
@@ -99,7 +95,7 @@ class FeedSubscription implements RunningSubscription {
    * event would take the end again and skip what was written in between.
    */
   private async startingCursor(): Promise<string | undefined> {
-    if (this.subscription.dispatcher.model.readFrom === 'beginning') return undefined;
+    if (this.subscription.readFrom === 'beginning') return undefined;
     const end = await endOfFeed(this.reader, { entityTypes: this.subscription.entityTypes });
     await this.cursors.save(this.subscriberId, end);
     this.subscription.logger.info({ subscriberId: this.subscriberId, cursor: end }, 'new subscriber starts at the end of the feed (readFrom: end)');
@@ -107,7 +103,7 @@ class FeedSubscription implements RunningSubscription {
   }
 
   private get subscriberId(): string {
-    return this.subscription.dispatcher.subscriberId;
+    return this.subscription.subscriberId;
   }
 
   private async run(): Promise<void> {
@@ -122,6 +118,7 @@ class FeedSubscription implements RunningSubscription {
           waitMs: this.settings.waitMs,
           signal,
         });
+        if (failures > 0) this.subscription.onSourceRecovered();
         failures = 0;
       } catch (err) {
         if (signal.aborted) return;
@@ -129,6 +126,7 @@ class FeedSubscription implements RunningSubscription {
         // halt with the error, which names the way out, instead of retrying for ever.
         if (err instanceof InvalidCursorError) throw err;
         failures++;
+        this.subscription.onSourceError(err instanceof Error ? err : new Error(String(err)));
         this.subscription.logger.warn({ err, subscriberId: this.subscriberId, attempt: failures }, 'cannot read the event feed; retrying');
         await sleep(jitteredBackoffMs(failures, { baseMs: 200, maxMs: 10_000 }), signal);
         continue;
@@ -149,6 +147,7 @@ class FeedSubscription implements RunningSubscription {
   private async handlePage(page: FeedPage): Promise<{ reached?: string; halted?: Error }> {
     const events = page.events;
     if (events.length === 0) return { reached: page.cursor };
+    const signal = this.stopping.signal;
     const tracker = new CompletionTracker(events.length);
     const queue = new KeyedSerialQueue(this.settings.maxConcurrentHandlers);
     let reached: string | undefined;
@@ -156,10 +155,11 @@ class FeedSubscription implements RunningSubscription {
     await Promise.all(
       events.map((event, index) =>
         queue.run(`${event.entityType}/${event.entityId}`, async () => {
-          if (halted || this.stopping.signal.aborted) return;
-          const failure = await this.handleEvent(event);
-          if (failure) {
-            halted = failure;
+          if (halted || signal.aborted) return;
+          const settled = await this.subscription.settler.settle({ event, origin: { source: 'feed', cursor: event.cursor } }, signal);
+          if (settled.kind === 'interrupted') return;
+          if (settled.kind === 'halted') {
+            halted ??= settled.error;
             return;
           }
           const last = tracker.complete(index);
@@ -169,23 +169,5 @@ class FeedSubscription implements RunningSubscription {
     );
     // Every event done: the page's cursor, which may lie past them (rows of other entity types).
     return { reached: tracker.allDone ? page.cursor : reached, halted };
-  }
-
-  /** Undefined when the event is done with; the error that halts the subscriber otherwise. */
-  private async handleEvent(event: StoredEvent): Promise<Error | undefined> {
-    const { dispatcher } = this.subscription;
-    const outcome = await dispatcher.dispatch(event, this.stopping.signal);
-    if (outcome.kind !== 'failed') return undefined;
-    if (this.stopping.signal.aborted) return new Error('stopping');
-    if (dispatcher.model.onFailure === 'stop') return new SubscriberHaltedError(this.subscriberId, event.eventId, outcome.error);
-    await this.deadLetters.write({
-      subscriberId: this.subscriberId,
-      event,
-      error: outcome.error.message,
-      attempts: outcome.attempts,
-      failedAt: new Date().toISOString(),
-    });
-    this.subscription.logger.error({ subscriberId: this.subscriberId, eventId: event.eventId, err: outcome.error }, 'event moved to the dead letters');
-    return undefined;
   }
 }

@@ -1,9 +1,10 @@
-import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
-import type { StoredEvent } from '../../src/model';
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { fromPublishedEvent, topicFor } from '../../src/published-event';
-import { jitteredBackoffMs, sleep } from '../../src/backoff';
+import { checkHeartbeat, heartbeatWhile } from './batch-heartbeat';
 import { CompletionTracker } from './completion-tracker';
-import { SubscriberHaltedError, type EventSource, type RunningSubscription, type Subscription } from './event-source';
+import type { DeadLetter } from './dead-letter-store';
+import type { EventSource, RunningSubscription, Subscription } from './event-source';
+import { entityKeyOf, type Delivery } from './event-settler';
 import { KafkaStartAtEnd } from './kafka-start-at-end';
 import { KeyedSerialQueue } from './keyed-serial-queue';
 
@@ -14,7 +15,7 @@ export interface KafkaSourceOptions {
   clientId?: string;
   /** A member silent this long is thrown out of its group. Default 30000 ms. */
   sessionTimeoutMs?: number;
-  /** Heartbeats, also sent while a slow handler runs. Default 3000 ms. */
+  /** Heartbeats, also sent while a slow handler runs; at most a third of sessionTimeoutMs. Default 3000 ms. */
   heartbeatIntervalMs?: number;
   /**
    * Partitions whose batches are handled at once. Default 1: entities within a batch already run
@@ -30,18 +31,14 @@ export interface KafkaSourceOptions {
   maxWaitTimeMs?: number;
 }
 
-/** The dead-letter topic of a subscriber: one per subscriber, since an event poisons a handler, not a topic. */
-export function deadLetterTopicFor(topicPrefix: string, subscriberId: string): string {
-  return `${topicPrefix}${subscriberId}.dlq`;
-}
-
 /**
  * Subscribers fed from the relay's topics; the subscriber id is the consumer group. Offsets are
- * resolved only up to the last message before which every handler succeeded, and committed from
- * there: a crash re-delivers, never skips. A group without committed offsets starts where the
- * subscriber's readFrom says.
+ * resolved only up to the last message before which every message was settled (handled, or
+ * dead-lettered or parked in the store), and committed from there: a crash re-delivers, never
+ * skips. A group without committed offsets starts where the subscriber's readFrom says.
  */
 export function kafkaSource(options: KafkaSourceOptions): EventSource {
+  checkHeartbeat(options.heartbeatIntervalMs ?? 3000, options.sessionTimeoutMs ?? 30_000);
   return {
     description: `Kafka ${options.brokers.join(',')}`,
     start: (subscription) => KafkaSubscription.start(options, subscription),
@@ -51,13 +48,13 @@ export function kafkaSource(options: KafkaSourceOptions): EventSource {
 class KafkaSubscription implements RunningSubscription {
   private readonly kafka: Kafka;
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
-  private producerConnected = false;
   private readonly stopping = new AbortController();
   private halted = false;
   private readonly topicPrefix: string;
   private readonly heartbeatIntervalMs: number;
   private readonly maxConcurrentHandlers: number;
+  /** `topic/partition` of the partitions this member is assigned. */
+  private assigned = new Set<string>();
 
   static async start(options: KafkaSourceOptions, subscription: Subscription): Promise<KafkaSubscription> {
     const running = new KafkaSubscription(options, subscription);
@@ -72,32 +69,40 @@ class KafkaSubscription implements RunningSubscription {
     this.topicPrefix = options.topicPrefix ?? '';
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
     this.maxConcurrentHandlers = options.maxConcurrentHandlers ?? 16;
-    const kafka = new Kafka({ clientId: options.clientId ?? subscription.dispatcher.subscriberId, brokers: options.brokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: options.clientId ?? subscription.subscriberId, brokers: options.brokers, logLevel: logLevel.NOTHING });
     this.kafka = kafka;
     this.consumer = kafka.consumer({
-      groupId: subscription.dispatcher.subscriberId,
+      groupId: subscription.subscriberId,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: this.heartbeatIntervalMs,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 50,
       allowAutoTopicCreation: true,
     });
-    this.producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   private async run(options: KafkaSourceOptions): Promise<void> {
-    const { subscriberId, model } = this.subscription.dispatcher;
+    const { subscriberId, readFrom, settler, logger } = this.subscription;
     const topics = this.subscription.entityTypes.map((type) => topicFor(this.topicPrefix, type));
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.halt(payload.error);
+      if (!payload.restart) return this.halt(payload.error);
+      // kafkajs reconnects by itself (a broker gone, a coordinator moved): visible in the status until it has rejoined.
+      logger.warn({ subscriberId, err: payload.error }, 'Kafka consumer crashed; it restarts');
+      this.subscription.onSourceError(payload.error);
     });
     let assignment: Record<string, number[]> = {};
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       assignment = payload.memberAssignment;
+      this.assigned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}/${p}`)));
+      // Partitions new to this member may hold entities another member parked; batches wait for the reload.
+      void settler.reloadParked().catch((err: unknown) => this.halt(err instanceof Error ? err : new Error(String(err))));
+      this.subscription.onSourceRecovered();
     });
+    // Only the member whose partition holds an entity retries and releases its dead letters: its live events arrive there.
+    settler.setOwnership((letter: DeadLetter) => letter.origin.source !== 'kafka' || this.assigned.has(`${letter.origin.topic}/${letter.origin.partition}`));
     await this.consumer.connect();
     // Only partitions without a committed offset start at the beginning or the end.
-    await this.consumer.subscribe({ topics, fromBeginning: model.readFrom === 'beginning' });
-    const atEnd = model.readFrom === 'end' ? await KafkaStartAtEnd.prepare(this.kafka, subscriberId, topics) : undefined;
+    await this.consumer.subscribe({ topics, fromBeginning: readFrom === 'beginning' });
+    const atEnd = readFrom === 'end' ? await KafkaStartAtEnd.prepare(this.kafka, subscriberId, topics) : undefined;
     try {
       await this.consumer.run({
         eachBatchAutoResolve: false,
@@ -107,7 +112,7 @@ class KafkaSubscription implements RunningSubscription {
         eachBatch: (payload) => this.handleBatch(payload),
       });
       const committed = await atEnd?.commit(this.consumer, assignment);
-      if (committed?.length) this.subscription.logger.info({ subscriberId, offsets: committed }, 'new consumer group starts at the end of its topics (readFrom: end)');
+      if (committed?.length) logger.info({ subscriberId, offsets: committed }, 'new consumer group starts at the end of its topics (readFrom: end)');
     } finally {
       await atEnd?.close();
     }
@@ -116,89 +121,55 @@ class KafkaSubscription implements RunningSubscription {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.consumer.disconnect().catch(() => undefined);
-    await this.producer.disconnect().catch(() => undefined);
   }
 
   private async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (this.halted) return;
+    const signal = this.stopping.signal;
     const messages = batch.messages;
     const tracker = new CompletionTracker(messages.length);
     const queue = new KeyedSerialQueue(this.maxConcurrentHandlers);
-    // A handler slower than the session timeout must not get the group to re-deliver its batch.
-    const beating = setInterval(() => heartbeat().catch(() => undefined), this.heartbeatIntervalMs);
-    try {
-      await Promise.all(
+    const handleAll = () =>
+      Promise.all(
         messages.map((message, index) =>
           queue.run(message.key?.toString() ?? '', async () => {
-            if (this.halted || this.stopping.signal.aborted || !isRunning() || isStale()) return;
-            if (!(await this.handleMessage(batch.topic, batch.partition, message))) return;
+            if (this.halted || signal.aborted || !isRunning() || isStale()) return;
+            const settled = await this.subscription.settler.settle(this.deliveryOf(batch.topic, batch.partition, message), signal);
+            if (settled.kind === 'interrupted') return;
+            if (settled.kind === 'halted') return this.halt(settled.error);
             const last = tracker.complete(index);
             if (last !== undefined) resolveOffset(messages[last].offset);
           }),
         ),
       );
-    } finally {
-      clearInterval(beating);
-    }
+    await heartbeatWhile(handleAll, {
+      intervalMs: this.heartbeatIntervalMs,
+      heartbeat,
+      onError: (err) => this.subscription.logger.warn({ subscriberId: this.subscription.subscriberId, err }, 'heartbeat failed during a batch'),
+    });
     await commitOffsetsIfNecessary();
   }
 
-  /** True when the message is done with (handled, skipped or dead-lettered); false when the subscriber halted. */
-  private async handleMessage(topic: string, partition: number, message: KafkaMessage): Promise<boolean> {
-    const { dispatcher } = this.subscription;
-    let event: StoredEvent;
-    let outcome;
+  /** The event in a message, or the message as one that is not an event: dead-lettered by the policy, never skipped. */
+  private deliveryOf(topic: string, partition: number, message: KafkaMessage): Delivery {
+    const origin = { source: 'kafka' as const, topic, partition, offset: message.offset };
+    const text = message.value?.toString() ?? '';
     try {
-      event = fromPublishedEvent(message.value?.toString() ?? '');
-      outcome = await dispatcher.dispatch(event, this.stopping.signal);
+      return { event: fromPublishedEvent(text), origin };
     } catch (err) {
-      // Not an event at all: no handler can ever take it.
-      outcome = { kind: 'failed' as const, error: err instanceof Error ? err : new Error(String(err)), attempts: 1 };
+      const id = `${topic}/${partition}@${message.offset}`;
+      const reason = message.value === null ? 'it has no value' : (err as Error).message;
+      const error = new Error(`Kafka message ${id} is not an event the relay publishes (${reason}); no handler can take it: discard it once you know where it came from`);
+      error.name = 'UnreadableMessageError';
+      const entityType = topic.startsWith(this.topicPrefix) ? topic.slice(this.topicPrefix.length).replace(/_DLR_/g, '$') : topic;
+      return { unreadable: { id, entityKey: entityKeyOf(entityType, message.key?.toString() ?? ''), text, error }, origin };
     }
-    if (outcome.kind !== 'failed') return true;
-    if (this.stopping.signal.aborted) return false;
-    const eventId = message.headers?.['event-id']?.toString() ?? `${topic}/${partition}@${message.offset}`;
-    if (dispatcher.model.onFailure === 'stop') {
-      this.halt(new SubscriberHaltedError(dispatcher.subscriberId, eventId, outcome.error));
-      return false;
-    }
-    return this.deadLetter(topic, partition, message, outcome.error, outcome.attempts);
-  }
-
-  private async deadLetter(topic: string, partition: number, message: KafkaMessage, error: Error, attempts: number): Promise<boolean> {
-    const dlq = deadLetterTopicFor(this.topicPrefix, this.subscription.dispatcher.subscriberId);
-    const headers: IHeaders = {
-      ...message.headers,
-      'dlq-subscriber-id': this.subscription.dispatcher.subscriberId,
-      'dlq-topic': topic,
-      'dlq-partition': String(partition),
-      'dlq-offset': message.offset,
-      'dlq-attempts': String(attempts),
-      'dlq-error': error.message.slice(0, 4000),
-      'dlq-failed-at': new Date().toISOString(),
-    };
-    for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
-      try {
-        if (!this.producerConnected) {
-          await this.producer.connect();
-          this.producerConnected = true;
-        }
-        await this.producer.send({ topic: dlq, acks: -1, messages: [{ key: message.key, value: message.value, headers }] });
-        this.subscription.logger.error({ subscriberId: this.subscription.dispatcher.subscriberId, dlq, topic, offset: message.offset, err: error }, 'event moved to the dead-letter topic');
-        return true;
-      } catch (err) {
-        this.producerConnected = false;
-        this.subscription.logger.warn({ err, dlq }, 'cannot write to the dead-letter topic; retrying');
-        await sleep(jitteredBackoffMs(attempt, { baseMs: 100, maxMs: 5000 }), this.stopping.signal);
-      }
-    }
-    return false;
   }
 
   private halt(error: Error): void {
     if (this.halted) return;
     this.halted = true;
-    this.subscription.logger.error({ err: error, subscriberId: this.subscription.dispatcher.subscriberId }, 'subscriber stopped');
+    this.subscription.logger.error({ err: error, subscriberId: this.subscription.subscriberId }, 'subscriber stopped');
     // Not awaited: disconnecting waits for the batch in progress, which may be the caller.
     setImmediate(() => {
       void this.stop().finally(() => this.subscription.onHalted(error));

@@ -8,13 +8,19 @@ export class KeyedSerialQueue {
   private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly concurrency: number) {
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, not ${concurrency}`);
+    if (!(Number.isInteger(concurrency) || concurrency === Infinity) || concurrency < 1) {
+      throw new RangeError(`concurrency must be a positive integer or Infinity, not ${concurrency}`);
+    }
   }
 
-  run(key: string, task: () => Promise<void>): Promise<void> {
+  /** Runs `task` after every task added before it under `key`; resolves or rejects as it does. */
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     const result = previous.then(() => this.withSlot(task));
-    const tail = result.catch(() => undefined);
+    const tail: Promise<void> = result.then(
+      () => undefined,
+      () => undefined,
+    );
     this.tails.set(key, tail);
     void tail.then(() => {
       if (this.tails.get(key) === tail) this.tails.delete(key);
@@ -22,11 +28,11 @@ export class KeyedSerialQueue {
     return result;
   }
 
-  private async withSlot(task: () => Promise<void>): Promise<void> {
+  private async withSlot<T>(task: () => Promise<T>): Promise<T> {
     if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active++;
     try {
-      await task();
+      return await task();
     } finally {
       this.active--;
       this.waiting.shift()?.();

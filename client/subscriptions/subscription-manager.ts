@@ -1,18 +1,33 @@
 import pino, { type Logger } from 'pino';
 import { entityTypesApplying } from '../decorators/aggregate-registry';
 import { RegistrationError, describeClass } from '../registration-error';
+import type { DeadLetterCounts, DeadLetterStore } from './dead-letter-store';
 import type { EventSource, RunningSubscription } from './event-source';
+import { EventSettler } from './event-settler';
 import { subscriberModelOf, type SubscriberModel } from '../decorators/event-subscriber';
+import { SubscriberDeadLetters } from './subscriber-dead-letters';
 import { SubscriberDispatcher } from './subscriber-dispatcher';
+import { registerSubscriberMetrics, type MetricsRegistry } from './subscriber-metrics';
 
 export interface SubscriptionManagerOptions {
-  /** kafkaSource({ brokers }) or feedSource({ url } | { store }, with its cursorStore and deadLetters). */
+  /** kafkaSource({ brokers }) or feedSource({ url } | { store }, with its cursorStore). */
   source: EventSource;
+  /**
+   * Where every subscriber's failed events (and the events parked behind them) are kept, whichever
+   * the source. No default, like the cursor store: postgresDeadLetters({ connectionString }) for
+   * anything that outlives the process (it is also what `eventuate-local dead-letters` reads), or
+   * memoryDeadLetters() for tests and throwaway views.
+   */
+  deadLetters: DeadLetterStore;
+  /** How often a running subscriber looks for retries asked for from another process. Default 2000 ms. */
+  deadLetterPollMs?: number;
+  /** Attempts at a dead-letter store write before the subscriber halts (it never goes past an unrecorded event). Default 5. */
+  deadLetterWriteAttempts?: number;
   /** Instances of @EventSubscriber classes; more can be added before start. */
   subscribers?: object[];
   /** Default: pino at LOG_LEVEL (info). */
   logger?: Logger;
-  /** Called when a subscriber stops by itself (onFailure 'stop', or its source failed for good). */
+  /** Called when a subscriber stops by itself (onFailure 'stop', a dead-letter store that kept failing, or its source failed for good). */
   onSubscriberHalted?: (subscriberId: string, error: Error) => void;
 }
 
@@ -22,6 +37,10 @@ export interface SubscriberStatus {
   running: boolean;
   /** Why it stopped by itself, if it did. */
   error?: Error;
+  /** What its source is retrying after (feed read errors, a Kafka consumer restarting), while it does. */
+  sourceError?: Error;
+  /** Its dead letters: failed events, events parked behind them, and the entities they hold (counted while it runs). */
+  deadLetters: DeadLetterCounts;
 }
 
 interface Entry {
@@ -29,7 +48,10 @@ interface Entry {
   model: SubscriberModel;
   entityTypes: string[];
   running?: RunningSubscription;
+  settler?: EventSettler;
   error?: Error;
+  sourceError?: Error;
+  lastCounts: DeadLetterCounts;
 }
 
 /** Runs @EventSubscriber instances from one source, each as its own consumer (group) with its own position. */
@@ -39,6 +61,12 @@ export class SubscriptionManager {
   private started = false;
 
   constructor(private readonly options: SubscriptionManagerOptions) {
+    if (!options?.deadLetters) {
+      throw new TypeError(
+        "SubscriptionManager needs deadLetters: where an event goes when its subscriber's handler still fails after the last attempt, and where the events parked behind it wait. " +
+          'postgresDeadLetters({ connectionString }) keeps them durably (and `eventuate-local dead-letters` works with them); memoryDeadLetters() keeps them in memory, for tests and throwaway views.',
+      );
+    }
     this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
     for (const subscriber of options.subscribers ?? []) this.add(subscriber);
   }
@@ -47,7 +75,7 @@ export class SubscriptionManager {
     if (this.started) throw new Error('add subscribers before start()');
     const model = subscriberModelOf(subscriber);
     if (this.entries.has(model.subscriberId)) throw new RegistrationError(`subscriber '${model.subscriberId}' was added twice`);
-    this.entries.set(model.subscriberId, { subscriber, model, entityTypes: [] });
+    this.entries.set(model.subscriberId, { subscriber, model, entityTypes: [], lastCounts: { failed: 0, parked: 0, parkedEntities: 0 } });
     return this;
   }
 
@@ -66,14 +94,7 @@ export class SubscriptionManager {
 
   /** Lets handlers in flight finish and commits what they did, then disconnects. */
   async stop(): Promise<void> {
-    const running = [...this.entries.values()].filter((entry) => entry.running);
-    await Promise.all(
-      running.map(async (entry) => {
-        const subscription = entry.running!;
-        entry.running = undefined;
-        await subscription.stop();
-      }),
-    );
+    await Promise.all([...this.entries.values()].map((entry) => this.stopEntry(entry)));
     this.started = false;
   }
 
@@ -83,23 +104,83 @@ export class SubscriptionManager {
       entityTypes: entry.entityTypes,
       running: entry.running !== undefined,
       error: entry.error,
+      sourceError: entry.sourceError,
+      deadLetters: entry.settler?.counts() ?? entry.lastCounts,
     }));
   }
 
-  private async startEntry(entry: Entry): Promise<void> {
-    const logger = this.logger.child({ subscriberId: entry.model.subscriberId });
-    entry.error = undefined;
-    entry.running = await this.options.source.start({
-      dispatcher: new SubscriberDispatcher(entry.subscriber, entry.model, logger),
-      entityTypes: entry.entityTypes,
-      logger,
-      onHalted: (error) => {
-        entry.running = undefined;
-        entry.error = error;
-        this.options.onSubscriberHalted?.(entry.model.subscriberId, error);
+  /**
+   * A subscriber's dead letters: list, retry (carried out at once when the subscriber runs here),
+   * discard. The same as `eventuate-local dead-letters` does from another process.
+   */
+  deadLetters(subscriberId: string): SubscriberDeadLetters {
+    const entry = this.entries.get(subscriberId);
+    if (!entry) throw new RegistrationError(`no subscriber '${subscriberId}' in this manager (it has ${[...this.entries.keys()].map((id) => `'${id}'`).join(', ') || 'none'})`);
+    return new SubscriberDeadLetters(this.options.deadLetters, subscriberId, {
+      processPending: async () => {
+        if (entry.running && entry.settler) await entry.settler.processPending();
       },
     });
-    logger.info({ source: this.options.source.description, entityTypes: entry.entityTypes }, 'subscriber started');
+  }
+
+  /** Adds the subscribers' gauges (running, dead letters, parked events and entities) to a prom-client Registry (prom-client must be installed). */
+  registerMetrics(registry: MetricsRegistry): void {
+    registerSubscriberMetrics(registry, () => this.status());
+  }
+
+  private async startEntry(entry: Entry): Promise<void> {
+    const subscriberId = entry.model.subscriberId;
+    const logger = this.logger.child({ subscriberId });
+    entry.error = undefined;
+    entry.sourceError = undefined;
+    const settler = new EventSettler({
+      subscriberId,
+      policy: entry.model.onFailure,
+      runner: new SubscriberDispatcher(entry.subscriber, entry.model, logger),
+      store: this.options.deadLetters,
+      logger,
+      pollMs: this.options.deadLetterPollMs,
+      storeAttempts: this.options.deadLetterWriteAttempts,
+    });
+    await settler.open();
+    entry.settler = settler;
+    try {
+      entry.running = await this.options.source.start({
+        subscriberId,
+        readFrom: entry.model.readFrom,
+        entityTypes: entry.entityTypes,
+        settler,
+        logger,
+        onSourceError: (error) => void (entry.sourceError = error),
+        onSourceRecovered: () => void (entry.sourceError = undefined),
+        onHalted: (error) => {
+          entry.running = undefined;
+          entry.error = error;
+          void this.closeSettler(entry);
+          this.options.onSubscriberHalted?.(subscriberId, error);
+        },
+      });
+    } catch (err) {
+      await this.closeSettler(entry);
+      throw err;
+    }
+    logger.info({ source: this.options.source.description, entityTypes: entry.entityTypes, onFailure: entry.model.onFailure }, 'subscriber started');
+  }
+
+  private async stopEntry(entry: Entry): Promise<void> {
+    const subscription = entry.running;
+    entry.running = undefined;
+    await subscription?.stop();
+    await this.closeSettler(entry);
+  }
+
+  /** A stopped subscriber retries nothing; its last counts stay in the status. */
+  private async closeSettler(entry: Entry): Promise<void> {
+    const settler = entry.settler;
+    if (!settler) return;
+    entry.settler = undefined;
+    entry.lastCounts = settler.counts();
+    await settler.close();
   }
 }
 

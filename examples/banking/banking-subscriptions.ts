@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 // #region wiring
-import { SubscriptionManager, type EventSource } from 'eventuate-local-ts/client';
+import { memoryDeadLetters, SubscriptionManager, type EventSource } from 'eventuate-local-ts/client';
 // #endregion
 import { AccountBalanceProjection } from './account-balance-projection';
 import type { AccountBalanceView } from './account-balance-view';
@@ -18,7 +18,8 @@ export function bankingSubscriptions(source: EventSource, bank: Bank, view: Acco
   const projection = new AccountBalanceProjection(view);
   // #region wiring
   const manager = new SubscriptionManager({
-    source, // kafkaSource({ brokers: ['localhost:9092'] }) or feedSource({ url: 'http://localhost:8080', cursorStore, deadLetters })
+    source, // kafkaSource({ brokers: ['localhost:9092'] }) or feedSource({ url: 'http://localhost:8080', cursorStore })
+    deadLetters: memoryDeadLetters(), // this run's; postgresDeadLetters({ connectionString }) keeps them for `eventuate-local dead-letters`
     subscribers: [new AccountWorkflow(bank.accounts), new MoneyTransferWorkflow(bank.transfers), projection],
     logger,
   });

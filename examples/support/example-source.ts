@@ -1,9 +1,9 @@
-import { endOfFeed, feedSource, HttpEventStore, kafkaSource, memoryCursorStore, memoryDeadLetters, type CursorStore, type EventSource } from 'eventuate-local-ts/client';
+import { endOfFeed, feedSource, HttpEventStore, kafkaSource, memoryCursorStore, type CursorStore, type EventSource } from 'eventuate-local-ts/client';
 
 /**
  * Where an example's subscribers read events: Kafka when KAFKA_BROKERS is set (the server's relay
  * must publish there), otherwise the server's feed. The feed is read from where it ends now, with
- * cursors and dead letters (also logged) kept in memory for this run only, so a server full of
+ * cursors kept in memory for this run only, so a server full of
  * earlier runs' events is not replayed.
  */
 export async function exampleSource(server: { url: string; apiKey?: string }, entityTypes: string[]): Promise<EventSource> {
@@ -13,7 +13,7 @@ export async function exampleSource(server: { url: string; apiKey?: string }, en
     return kafkaSource({ brokers: brokers.split(','), topicPrefix: process.env.EVENTUATE_TOPIC_PREFIX ?? '' });
   }
   const end = await endOfFeed(new HttpEventStore(server), { entityTypes });
-  return feedSource({ ...server, cursorStore: startingAt(end, memoryCursorStore()), deadLetters: memoryDeadLetters() });
+  return feedSource({ ...server, cursorStore: startingAt(end, memoryCursorStore()) });
 }
 
 /** A subscriber without a saved cursor starts at `start` instead of the beginning of the feed. */

@@ -3,7 +3,7 @@
  * (EVENTUATE_URL, default http://localhost:8080) and read back from a CQRS view kept here by a subscriber.
  */
 import pino from 'pino';
-import { AggregateRepository, HttpEventStore, SubscriptionManager } from 'eventuate-local-ts/client';
+import { AggregateRepository, HttpEventStore, memoryDeadLetters, SubscriptionManager } from 'eventuate-local-ts/client';
 import { exampleSource } from '../support/example-source';
 import { eventStoreUrl, runExample } from '../support/run-example';
 import { AddTodo, CompleteTodo, CreateTodoList, DeleteCompleted, TodoList, UpdateTodo } from './todo-list';
@@ -19,6 +19,7 @@ runExample(async () => {
   const source = await exampleSource(server, ['TodoList']);
   const manager = new SubscriptionManager({
     source,
+    deadLetters: memoryDeadLetters(),
     subscribers: [new TodoViewProjection(view)],
     logger: pino({ level: process.env.LOG_LEVEL || 'warn' }),
   });

@@ -36,10 +36,11 @@ describe('todo example: the CQRS view follows the aggregate through the server f
     const lists = new AggregateRepository(TodoList, new HttpEventStore({ url }));
     const view = new TodoView();
     // #region in-memory-view
-    // The view is in memory, so its cursor is too: every run rebuilds the view from the beginning.
+    // The view is in memory, so its cursor and dead letters are too: every run rebuilds the view from the beginning.
     const deadLetters = memoryDeadLetters();
     manager = new SubscriptionManager({
-      source: feedSource({ url, cursorStore: memoryCursorStore(), deadLetters }),
+      source: feedSource({ url, cursorStore: memoryCursorStore() }),
+      deadLetters,
       subscribers: [new TodoViewProjection(view)],
       logger: pino({ level: 'silent' }),
     });
@@ -77,6 +78,6 @@ describe('todo example: the CQRS view follows the aggregate through the server f
     // The other list is untouched by the bulk delete of the first.
     expect(await matchesAggregate(work)).toEqual([{ todoId: 'w1', listName: 'work', title: 'report', completed: true }]);
     expect(view.openTodos().map((t) => t.title)).toEqual(['rye bread']);
-    expect(deadLetters.letters).toEqual([]);
+    expect(await deadLetters.list('todoView')).toEqual([]);
   });
 });

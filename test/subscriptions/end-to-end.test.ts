@@ -121,12 +121,15 @@ describe('subscribers end to end: HTTP appends -> relay -> Kafka -> subscriber, 
   it('delivers every event once, in version order per entity, with 10 entities written concurrently over HTTP', async () => {
     const kafka = new SubscriptionManager({
       source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+      deadLetters: memoryDeadLetters(),
       subscribers: [kafkaHistory],
       logger: quiet,
     });
     managers.push(kafka);
     await kafka.start();
-    expect(kafka.status()).toEqual([{ subscriberId: 'walletHistoryKafka', entityTypes: ['Wallet'], running: true, error: undefined }]);
+    expect(kafka.status()).toEqual([
+      { subscriberId: 'walletHistoryKafka', entityTypes: ['Wallet'], running: true, error: undefined, sourceError: undefined, deadLetters: { failed: 0, parked: 0, parkedEntities: 0 } },
+    ]);
 
     const wallets = new AggregateRepository(Wallet, new HttpEventStore({ url }));
     await Promise.all(
@@ -149,12 +152,14 @@ describe('subscribers end to end: HTTP appends -> relay -> Kafka -> subscriber, 
   it('the feed sources (HTTP /events and a store in process) deliver the same sequence per entity as Kafka', async () => {
     const cursors = postgresCursorStore({ connectionString: db.connectionString, schema: db.schema });
     const feeds = new SubscriptionManager({
-      source: feedSource({ url, cursorStore: memoryCursorStore(), deadLetters: memoryDeadLetters(), waitMs: 2000 }),
+      source: feedSource({ url, cursorStore: memoryCursorStore(), waitMs: 2000 }),
+      deadLetters: memoryDeadLetters(),
       subscribers: [httpFeedHistory],
       logger: quiet,
     });
     const inProcess = new SubscriptionManager({
-      source: feedSource({ store, cursorStore: cursors, deadLetters: memoryDeadLetters(), waitMs: 2000 }),
+      source: feedSource({ store, cursorStore: cursors, waitMs: 2000 }),
+      deadLetters: memoryDeadLetters(),
       subscribers: [storeFeedHistory],
       logger: quiet,
     });

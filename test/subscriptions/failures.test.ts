@@ -6,14 +6,15 @@ import {
   EventSubscriber,
   SubscriberHaltedError,
   SubscriptionManager,
-  deadLetterTopicFor,
+  type SubscriptionManagerOptions,
   kafkaSource,
+  memoryDeadLetters,
 } from '../../client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
-import { collectTopics, eventually, kafkaBrokers } from '../support/kafka-collector';
-import { Deposit, Deposited, OpenWallet, RequestTransfer, Transfer, TransferRequested, Wallet, WalletOpened, Withdraw } from './wallet-domain';
+import { eventually, kafkaBrokers } from '../support/kafka-collector';
+import { Deposit, OpenWallet, RequestTransfer, Transfer, TransferRequested, Wallet, WalletOpened, Withdraw } from './wallet-domain';
 
 const quiet = pino({ level: 'silent' });
 
@@ -37,18 +38,26 @@ class TransferSaga {
   }
 }
 
-@EventSubscriber('depositTotals', { maxAttempts: 3, backoff: { baseMs: 10, maxMs: 20 } })
-class DepositTotals {
-  readonly handled: Array<{ entityId: string; amount: number }> = [];
-  failures = 0;
+/** Opens a transfer for every new welcome-* wallet through ctx.save; the first run crashes after the write. */
+@EventSubscriber('welcomeTransfers', { onFailure: 'stop', maxAttempts: 1 })
+class WelcomeTransfers {
+  readonly saves: Array<{ transferId: string; alreadyApplied: boolean }> = [];
 
-  @EventHandlerMethod(Deposited)
-  deposited(ctx: EventHandlerContext<Deposited>) {
-    if (ctx.event.amount === 13) {
-      this.failures++;
-      throw new Error('amount 13 is unlucky');
+  constructor(
+    private readonly transfers: AggregateRepository<Transfer>,
+    private crashAfterWrite: boolean,
+  ) {}
+
+  @EventHandlerMethod(WalletOpened)
+  async opened(ctx: EventHandlerContext<WalletOpened>) {
+    // The topic holds the other tests' wallets too.
+    if (!ctx.entityId.startsWith('welcome-')) return;
+    const result = await ctx.save(this.transfers, new RequestTransfer(ctx.entityId, 1));
+    this.saves.push({ transferId: result.entityId, alreadyApplied: result.alreadyApplied });
+    if (this.crashAfterWrite) {
+      this.crashAfterWrite = false;
+      throw new Error('crashed after the save, before the offset was committed');
     }
-    this.handled.push({ entityId: ctx.entityId, amount: ctx.event.amount });
   }
 }
 
@@ -75,6 +84,8 @@ describe('subscribers when handlers fail', () => {
   const prefix = `${uniqueName('fail')}.`;
   const source = (options = {}) => kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, ...options });
   const manage = (manager: SubscriptionManager) => (managers.push(manager), manager);
+  const manager = (subscriber: object, options: Partial<SubscriptionManagerOptions> = {}) =>
+    manage(new SubscriptionManager({ source: source(), deadLetters: memoryDeadLetters(), subscribers: [subscriber], logger: quiet, ...options }));
 
   beforeAll(async () => {
     db = testDatabase('fail');
@@ -97,9 +108,7 @@ describe('subscribers when handlers fail', () => {
 
     const halted: Array<{ subscriberId: string; error: Error }> = [];
     const first = new TransferSaga(wallets, true);
-    const crashing = manage(
-      new SubscriptionManager({ source: source(), subscribers: [first], logger: quiet, onSubscriberHalted: (subscriberId, error) => void halted.push({ subscriberId, error }) }),
-    );
+    const crashing = manager(first, { onSubscriberHalted: (subscriberId, error) => void halted.push({ subscriberId, error }) });
     await crashing.start();
     const transfer = await transfers.save(new RequestTransfer('saga-wallet', 30));
     await eventually(() => halted.length === 1, 'the saga stops after its handler crashed', 30_000);
@@ -109,7 +118,7 @@ describe('subscribers when handlers fail', () => {
     expect((await wallets.find('saga-wallet')).entity.balance).toBe(70);
 
     const second = new TransferSaga(wallets, false);
-    const restarted = manage(new SubscriptionManager({ source: source(), subscribers: [second], logger: quiet }));
+    const restarted = manager(second);
     await restarted.start();
     await eventually(() => second.deliveries.length === 1, 'the restarted saga gets the event again', 30_000);
     const eventId = first.deliveries[0].eventId;
@@ -130,39 +139,39 @@ describe('subscribers when handlers fail', () => {
     expect((await wallets.find('saga-wallet')).entity.balance).toBe(50);
   });
 
-  it('moves a poison event to the dead-letter topic with its error and processes the events behind it', async () => {
-    const dlq = await collectTopics([deadLetterTopicFor(prefix, 'depositTotals')]);
-    try {
-      const totals = new DepositTotals();
-      await manage(new SubscriptionManager({ source: source(), subscribers: [totals], logger: quiet })).start();
-      await wallets.save(new OpenWallet('bob'), { entityId: 'poison-wallet' });
-      for (const amount of [1, 13, 2, 3]) await wallets.update('poison-wallet', new Deposit(amount));
+  it('re-delivers an event whose handler crashed after ctx.save; the entity it created is created once', async () => {
+    const halted: string[] = [];
+    const first = new WelcomeTransfers(transfers, true);
+    const crashing = manager(first, { onSubscriberHalted: (subscriberId) => void halted.push(subscriberId) });
+    await crashing.start();
+    await wallets.save(new OpenWallet('eli'), { entityId: 'welcome-wallet' });
+    await eventually(() => halted.length === 1, 'the subscriber stops after its handler crashed', 30_000);
+    await crashing.stop();
 
-      await eventually(() => totals.handled.filter((h) => h.entityId === 'poison-wallet').length === 3, 'the deposits behind the poison one', 30_000);
-      expect(totals.handled.filter((h) => h.entityId === 'poison-wallet').map((h) => h.amount)).toEqual([1, 2, 3]);
-      expect(totals.failures).toBe(3);
-
-      const [letter] = await dlq.waitFor(1);
-      expect(letter.key).toBe('poison-wallet');
-      expect(letter.topic).toBe(`${prefix}depositTotals.dlq`);
-      expect(letter.headers).toMatchObject({
-        'event-type': 'Deposited',
-        'dlq-subscriber-id': 'depositTotals',
-        'dlq-topic': `${prefix}Wallet`,
-        'dlq-attempts': '3',
-        'dlq-error': 'amount 13 is unlucky',
-      });
-      expect(JSON.parse(letter.value.eventData)).toEqual({ amount: 13 });
-    } finally {
-      await dlq.stop();
-    }
+    const second = new WelcomeTransfers(transfers, false);
+    await manager(second).start();
+    await eventually(() => second.saves.length === 1, 'the restarted subscriber gets the event again', 30_000);
+    const transferId = first.saves[0].transferId;
+    expect(first.saves).toEqual([{ transferId, alreadyApplied: false }]);
+    expect(second.saves).toEqual([{ transferId, alreadyApplied: true }]);
+    // Created once: the transfer has its one event, triggered by the wallet's opening.
+    const history = await store.history('Transfer', transferId);
+    expect(history.events.map((e) => e.eventType)).toEqual(['TransferRequested']);
+    const [opened] = (await store.history('Wallet', 'welcome-wallet')).events;
+    expect(history.events[0].triggeringEventToken).toBe(opened.eventId);
   });
 
-  // On a real broker the group would expire a silent member after 6 s and hand its partition to a new
-  // one, re-delivering; librdkafka's mock broker does not expire sessions, so there this checks less.
+  // What this proves on librdkafka's mock broker: a handler slower than the session timeout (8 s
+  // against 6 s) finishes, the heartbeats kafkajs is asked for during its batch do not break the batch,
+  // and its offset is committed once (no re-delivery within this member). What it cannot prove there:
+  // that without those heartbeats the group would have expired the member and re-delivered the batch
+  // elsewhere, because the mock broker never expires sessions. The schedule of the heartbeats is proved
+  // by batch-heartbeat.test.ts; against a real broker (KAFKA_BROKERS) this test proves the whole claim.
   it('keeps a handler slower than the session timeout from being re-delivered (heartbeats while it runs)', async () => {
     const slow = new SlowProjection();
-    await manage(new SubscriptionManager({ source: source({ sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 }), subscribers: [slow], logger: quiet })).start();
+    await manage(
+      new SubscriptionManager({ source: source({ sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 }), deadLetters: memoryDeadLetters(), subscribers: [slow], logger: quiet }),
+    ).start();
     await wallets.save(new OpenWallet('cy'), { entityId: 'slow-1' });
     await wallets.save(new OpenWallet('di'), { entityId: 'slow-2' });
     await eventually(() => slow.finished.has('slow-1') && slow.finished.has('slow-2'), 'both handled', 30_000);

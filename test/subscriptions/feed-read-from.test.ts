@@ -43,7 +43,7 @@ describe('feedSource: where a new subscriber starts (readFrom)', () => {
   let wallets: AggregateRepository<Wallet>;
   const managers: SubscriptionManager[] = [];
   const run = async (subscriber: object, cursorStore: CursorStore) => {
-    const manager = new SubscriptionManager({ source: feedSource({ store, cursorStore, deadLetters: memoryDeadLetters(), waitMs: 200 }), subscribers: [subscriber], logger: quiet });
+    const manager = new SubscriptionManager({ source: feedSource({ store, cursorStore, waitMs: 200 }), deadLetters: memoryDeadLetters(), subscribers: [subscriber], logger: quiet });
     managers.push(manager);
     await manager.start();
     return manager;

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { feedSource, fileCursorStore, fileDeadLetters, InMemoryEventStore, memoryCursorStore, memoryDeadLetters, type FeedSourceOptions } from '../../client';
+import { feedSource, fileCursorStore, InMemoryEventStore, memoryCursorStore, memoryDeadLetters, SubscriptionManager, type FeedSourceOptions, type SubscriptionManagerOptions } from '../../client';
 import { spawnTs } from '../server/child-process';
 
 const ROOT = resolve(__dirname, '../..');
@@ -9,19 +9,22 @@ const ROOT = resolve(__dirname, '../..');
 describe('feedSource: where cursors and dead letters go is the caller’s choice', () => {
   it('refuses to start without a cursor store, saying what to choose and why', () => {
     const store = new InMemoryEventStore();
-    const withoutCursors = { store, deadLetters: memoryDeadLetters() } as unknown as FeedSourceOptions;
+    const withoutCursors = { store } as unknown as FeedSourceOptions;
     expect(() => feedSource(withoutCursors)).toThrow(TypeError);
     expect(() => feedSource(withoutCursors)).toThrow(/feedSource needs a cursorStore: .*restart resumes.*memoryCursorStore\(\) for a view kept in memory.*fileCursorStore\(\{ dir \}\) or postgresCursorStore/);
   });
 
-  it('refuses to start without a place for dead letters, naming both choices', () => {
-    const withoutDeadLetters = { store: new InMemoryEventStore(), cursorStore: memoryCursorStore() } as unknown as FeedSourceOptions;
-    expect(() => feedSource(withoutDeadLetters)).toThrow(/feedSource needs deadLetters: .*fileDeadLetters\(\{ dir \}\).*memoryDeadLetters\(\)/);
+  it('dead letters are the manager’s, for both sources: it refuses to start without them, naming both choices; feedSource refuses them', () => {
+    const source = feedSource({ store: new InMemoryEventStore(), cursorStore: memoryCursorStore() });
+    expect(() => new SubscriptionManager({ source } as unknown as SubscriptionManagerOptions)).toThrow(
+      /SubscriptionManager needs deadLetters: .*postgresDeadLetters\(\{ connectionString \}\).*memoryDeadLetters\(\)/,
+    );
+    const oldStyle = { store: new InMemoryEventStore(), cursorStore: memoryCursorStore(), deadLetters: memoryDeadLetters() } as unknown as FeedSourceOptions;
+    expect(() => feedSource(oldStyle)).toThrow(/feedSource no longer takes deadLetters: give them to the SubscriptionManager/);
   });
 
-  it('file stores have no default directory', () => {
+  it('file cursor stores have no default directory', () => {
     expect(() => fileCursorStore({} as { dir: string })).toThrow(/fileCursorStore\(\{ dir \}\) needs the directory/);
-    expect(() => fileDeadLetters(undefined as unknown as { dir: string })).toThrow(/fileDeadLetters\(\{ dir \}\) needs the directory/);
   });
 
   it('a subscriber on memoryCursorStore and memoryDeadLetters leaves no file in its working directory', async () => {

@@ -11,7 +11,6 @@ import {
   SubscriptionManager,
   feedSource,
   fileCursorStore,
-  fileDeadLetters,
   memoryCursorStore,
   memoryDeadLetters,
 } from '../../client';
@@ -21,7 +20,7 @@ import { Deposit, Deposited, OpenWallet, Wallet } from './wallet-domain';
 
 const quiet = pino({ level: 'silent' });
 
-@EventSubscriber('feedDeposits', { maxAttempts: 2, backoff: { baseMs: 1, maxMs: 2 } })
+@EventSubscriber('feedDeposits', { onFailure: 'dead-letter', maxAttempts: 2, backoff: { baseMs: 1, maxMs: 2 } })
 class FeedDeposits {
   readonly amounts: number[] = [];
   @EventHandlerMethod(Deposited)
@@ -32,28 +31,29 @@ class FeedDeposits {
 }
 
 describe('feedSource without Kafka', () => {
-  it('resumes from its durable cursor file after a restart and puts poison events in its dead-letter file', async () => {
+  it('resumes from its durable cursor file after a restart; with onFailure dead-letter a poison event is recorded and its entity goes on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eventuate-feed-'));
     const store = new InMemoryEventStore();
     const wallets = new AggregateRepository(Wallet, store);
-    const source = () => feedSource({ store, cursorStore: fileCursorStore({ dir }), deadLetters: fileDeadLetters({ dir }), waitMs: 200 });
+    const deadLetters = memoryDeadLetters();
+    const source = () => feedSource({ store, cursorStore: fileCursorStore({ dir }), waitMs: 200 });
 
     await wallets.save(new OpenWallet('eve'), { entityId: 'w' });
     for (const amount of [1, -1, 2]) await wallets.update('w', new Deposit(amount));
     const first = new FeedDeposits();
-    const running = new SubscriptionManager({ source: source(), subscribers: [first], logger: quiet });
+    const running = new SubscriptionManager({ source: source(), deadLetters, subscribers: [first], logger: quiet });
     await running.start();
     await eventually(() => first.amounts.length === 2, 'the first deposits');
     await running.stop();
     expect(first.amounts).toEqual([1, 2]);
     expect(readFileSync(join(dir, 'feedDeposits.cursor'), 'utf8').trim()).not.toBe('');
-    const letters = readFileSync(join(dir, 'feedDeposits.dead-letters.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    expect(letters).toEqual([expect.objectContaining({ subscriberId: 'feedDeposits', error: 'negative deposit -1', attempts: 2 })]);
+    const letters = await deadLetters.list('feedDeposits');
+    expect(letters).toEqual([expect.objectContaining({ subscriberId: 'feedDeposits', state: 'failed', parksEntity: false, error: 'negative deposit -1', attempts: 2 })]);
     expect(letters[0].event).toMatchObject({ entityId: 'w', entityVersion: 3, eventType: 'Deposited', eventData: { amount: -1 } });
 
     await wallets.update('w', new Deposit(3));
     const second = new FeedDeposits();
-    const restarted = new SubscriptionManager({ source: source(), subscribers: [second], logger: quiet });
+    const restarted = new SubscriptionManager({ source: source(), deadLetters, subscribers: [second], logger: quiet });
     await restarted.start();
     await eventually(() => second.amounts.length === 1, 'the deposit made while it was stopped');
     await new Promise((r) => setTimeout(r, 300));
@@ -68,7 +68,8 @@ describe('feedSource without Kafka', () => {
     await cursors.save('feedDeposits', (await elsewhere.readFeed()).cursor);
     const halted: Error[] = [];
     const manager = new SubscriptionManager({
-      source: feedSource({ store: new InMemoryEventStore(), cursorStore: cursors, deadLetters: memoryDeadLetters(), waitMs: 100 }),
+      source: feedSource({ store: new InMemoryEventStore(), cursorStore: cursors, waitMs: 100 }),
+      deadLetters: memoryDeadLetters(),
       subscribers: [new FeedDeposits()],
       logger: quiet,
       onSubscriberHalted: (_id, error) => halted.push(error),

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { AggregateRepository, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource, type ReadFrom } from '../../client';
+import { AggregateRepository, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource, memoryDeadLetters, type ReadFrom } from '../../client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
@@ -38,6 +38,7 @@ describe('kafkaSource: where a new consumer group starts (readFrom)', () => {
   const run = async (subscriber: object) => {
     const manager = new SubscriptionManager({
       source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+      deadLetters: memoryDeadLetters(),
       subscribers: [subscriber],
       logger: quiet,
     });

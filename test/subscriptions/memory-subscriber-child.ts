@@ -36,11 +36,11 @@ async function main() {
   const cursors = memoryCursorStore();
   const deadLetters = memoryDeadLetters();
   const subscriber = new InMemoryDeposits();
-  const manager = new SubscriptionManager({ source: feedSource({ store, cursorStore: cursors, deadLetters, waitMs: 100 }), subscribers: [subscriber], logger: pino({ level: 'silent' }) });
+  const manager = new SubscriptionManager({ source: feedSource({ store, cursorStore: cursors, waitMs: 100 }), deadLetters, subscribers: [subscriber], logger: pino({ level: 'silent' }) });
   await manager.start();
-  await eventually(() => subscriber.amounts.length === 1 && deadLetters.letters.length === 1, 'one deposit handled, one dead-lettered', 20_000);
+  await eventually(async () => subscriber.amounts.length === 1 && (await deadLetters.list('inMemoryDeposits')).length === 1, 'one deposit handled, one dead-lettered', 20_000);
   await manager.stop();
-  console.log(JSON.stringify({ cwd: process.cwd(), amounts: subscriber.amounts, deadLetters: deadLetters.letters.length, cursor: await cursors.load('inMemoryDeposits') }));
+  console.log(JSON.stringify({ cwd: process.cwd(), amounts: subscriber.amounts, deadLetters: (await deadLetters.list('inMemoryDeposits')).length, cursor: await cursors.load('inMemoryDeposits') }));
 }
 
 main().catch((err) => {

@@ -36,7 +36,8 @@ class DeclaredParcelNotifier {
 
 const manager = (subscriber: object) =>
   new SubscriptionManager({
-    source: feedSource({ store: new InMemoryEventStore(), cursorStore: memoryCursorStore(), deadLetters: memoryDeadLetters(), waitMs: 100 }),
+    source: feedSource({ store: new InMemoryEventStore(), cursorStore: memoryCursorStore(), waitMs: 100 }),
+    deadLetters: memoryDeadLetters(),
     subscribers: [subscriber],
     logger: pino({ level: 'silent' }),
   });
