@@ -49,12 +49,12 @@ async function writeStory(store: InMemoryEventStore): Promise<void> {
   });
 }
 
-/** Opens a view, waits for `waitFor` and shows it in the middle of the screen. */
-async function shoot(page: Page, hash: string, file: string, waitFor: string): Promise<void> {
+/** Opens a view, waits for `waitFor` and shows it in the middle of the screen (or the whole page). */
+async function shoot(page: Page, hash: string, file: string, waitFor: string, fullPage = false): Promise<void> {
   await page.goto(`${baseUrl}/console${hash}`);
   await page.waitForSelector(waitFor);
-  await page.$eval(waitFor, (element) => element.scrollIntoView({ block: 'center' }));
-  await page.screenshot({ path: resolve(OUT, file) });
+  if (!fullPage) await page.$eval(waitFor, (element) => element.scrollIntoView({ block: 'center' }));
+  await page.screenshot({ path: resolve(OUT, file), fullPage });
   console.log(`docs/console/${file}`);
 }
 
@@ -73,13 +73,13 @@ async function main(): Promise<void> {
     const wide = await browser.newPage({ viewport: WIDE });
     await shoot(wide, '#/types', 'types.png', 'table');
     await shoot(wide, '#/entities/Account', 'entities.png', 'table');
-    await shoot(wide, '#/entity/Account/acc-1', 'entity.png', '.snapshot-mark');
+    await shoot(wide, '#/entity/Account/acc-1', 'entity.png', '.snapshot-mark', true);
     await wide.goto(`${baseUrl}/console#/live`);
     await wide.waitForSelector('.live-status.on');
     for (const [i, amount] of [300, 45, 1200].entries()) {
       await store.append({ entityType: 'Account', entityId: 'acc-2', expectedVersion: i + 1, events: [{ eventType: 'AccountCredited', eventData: { amount, transferId: `tr-${20 + i}` } }] });
     }
-    await wide.waitForFunction(() => document.querySelectorAll('.feed-row').length === 3);
+    await wide.waitForSelector('.feed-row:nth-child(3)');
     await wide.screenshot({ path: resolve(OUT, 'live.png') });
     console.log('docs/console/live.png');
 
