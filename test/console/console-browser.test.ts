@@ -12,7 +12,8 @@ declare const sessionStorage: Record<string, string>;
 declare const localStorage: Record<string, string>;
 
 const missing = missingBrowser();
-const describeInBrowser = missing ? describe.skip : describe;
+/** Without Chromium (and not in CI) the suites are skipped, their names saying why. */
+const describeInBrowser = (name: string, suite: () => void) => (missing ? describe.skip(`${name} (skipped: ${missing})`, suite) : describe(name, suite));
 if (missing) console.warn(`Skipping the console's browser tests: ${missing}`);
 
 /** A page of its own session (sessionStorage), recording every request it makes. */

@@ -18,9 +18,8 @@ export function eventReference(value) {
 /**
  * One stored event: version, type, time, ids and references, data and metadata as folding JSON.
  * @param {import('./api.js').StoredEvent} event
- * @param {{ showEntity?: boolean }} [options] name the entity too (where events of many entities meet)
  */
-export function eventCard(event, options = {}) {
+export function eventCard(event) {
   const { metadata } = event;
   const references = [
     ['triggered by', event.triggeringEventToken],
@@ -35,7 +34,6 @@ export function eventCard(event, options = {}) {
       {},
       h('span', { class: 'version' }, `v${event.entityVersion}`),
       h('strong', { class: 'event-type' }, event.eventType),
-      options.showEntity ? viewLink(['entity', event.entityType, event.entityId], `${event.entityType} ${event.entityId}`, { fromVersion: event.entityVersion }) : null,
       time(event.createdAt),
       viewLink(['entity', event.entityType, event.entityId, 'state', String(event.entityVersion)], 'state at this version'),
     ),

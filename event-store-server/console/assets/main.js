@@ -73,7 +73,7 @@ async function render() {
 /** @param {unknown} err */
 function failure(err) {
   if (err instanceof Unauthorized) return keyForm();
-  if (err instanceof ApiError) return notice('error', `The server refused: ${err.message}`);
+  if (err instanceof ApiError) return notice('error', `The server answered ${err.status}: ${err.message}`);
   return notice('error', `Something failed: ${err instanceof Error ? err.message : String(err)}`);
 }
 
