@@ -17,8 +17,9 @@ import type {
   LoadedEntity,
   LoadOptions,
   SnapshotToSave,
+  StoredEvent,
 } from '../src/model';
-import { checkEntityId, checkEntityType } from '../src/validation';
+import { checkEntityId, checkEntityType, checkEventId } from '../src/validation';
 import { errorFromProblem, ProblemBody } from './problem-errors';
 import { jitteredBackoffMs, sleep } from '../src/backoff';
 
@@ -89,6 +90,11 @@ export class HttpEventStore implements EventStore {
     return this.send('GET', entityPath(entityType, entityId), { query, entity: { entityType, entityId } });
   }
 
+  async getEvent(eventId: string): Promise<StoredEvent> {
+    checkEventId(eventId);
+    return this.send('GET', `/events/${enc(eventId)}`, {});
+  }
+
   async history(entityType: string, entityId: string, options: HistoryOptions = {}): Promise<HistoryPage> {
     const query = { fromVersion: options.fromVersion, limit: options.limit };
     return this.send('GET', `${entityPath(entityType, entityId)}/history`, { query, entity: { entityType, entityId } });
@@ -101,7 +107,7 @@ export class HttpEventStore implements EventStore {
 
   async listEntities(entityType: string, options: ListEntitiesOptions = {}): Promise<EntityPage> {
     checkEntityType(entityType);
-    return this.send('GET', `/entity/${enc(entityType)}`, { query: { after: options.after, limit: options.limit } });
+    return this.send('GET', `/entity/${enc(entityType)}`, { query: { after: options.after, prefix: options.prefix, limit: options.limit } });
   }
 
   async listEntityTypes(): Promise<EntityTypeSummary[]> {

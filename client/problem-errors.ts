@@ -3,6 +3,7 @@ import {
   EntityAlreadyExistsError,
   EntityNotFoundError,
   ErrorCode,
+  EventNotFoundError,
   EventStoreError,
   InvalidCursorError,
   OptimisticLockingError,
@@ -31,6 +32,8 @@ export function errorFromProblem(status: number, body: ProblemBody, entity: { en
       return new ValidationError(detail, details);
     case 'entity_not_found':
       return new EntityNotFoundError(entityType, entityId);
+    case 'event_not_found':
+      return new EventNotFoundError(String(body.eventId ?? ''));
     case 'entity_exists':
       return new EntityAlreadyExistsError(entityType, entityId);
     case 'optimistic_lock_error':

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
 import { ServiceUnavailableError } from '../src/errors';
 import { registerApiKeyAuth } from './auth';
+import { registerConsoleRoutes } from './console/console-routes';
 import { frameworkErrorOptions } from './framework-errors';
 import { registerFeedMetrics } from './feed-metrics';
 import { FeedTail } from './feed-tail';
@@ -144,6 +145,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       closing: () => shutdown.signal.aborted,
       readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
     });
+    registerConsoleRoutes(routes);
     routes.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   });
 

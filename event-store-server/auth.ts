@@ -5,6 +5,13 @@ import { UnauthorizedError } from '../src/errors';
 /** Probes must work without a key: orchestrators call them and they reveal nothing. */
 const OPEN_PATHS = new Set(['/health', '/ready']);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route answers without a key because it reveals no data (the console's page and files). */
+    openWithoutKey?: boolean;
+  }
+}
+
 function digest(value: string): Buffer {
   // Hashing first gives equal-length buffers, so the comparison time says nothing about the key's length.
   return createHash('sha256').update(value).digest();
@@ -29,7 +36,7 @@ export function registerApiKeyAuth(app: FastifyInstance, apiKeys: readonly strin
   if (apiKeys.length === 0) return;
   const keyDigests = apiKeys.map(digest);
   app.addHook('onRequest', async (request) => {
-    if (OPEN_PATHS.has(request.url.split('?')[0])) return;
+    if (OPEN_PATHS.has(request.url.split('?')[0]) || request.routeOptions.config.openWithoutKey) return;
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) throw new UnauthorizedError();
     if ('malformed' in token) {

@@ -26,6 +26,7 @@ const TITLES: Record<ProblemCode, string> = {
   validation_error: 'Invalid request',
   unauthorized: 'Unauthorized',
   entity_not_found: 'Entity not found',
+  event_not_found: 'Event not found',
   entity_exists: 'Entity already exists',
   optimistic_lock_error: 'Optimistic lock conflict',
   duplicate_event: 'Duplicate triggering event',

@@ -174,6 +174,11 @@ export const historySchema = {
         entityId: { type: 'string' },
         entityVersion: { type: 'integer' },
         events: { type: 'array', items: storedEvent },
+        snapshots: {
+          type: 'array',
+          description: "The snapshots stored at this page's versions (data not included: GET the entity with toVersion)",
+          items: { type: 'object', properties: { entityVersion: { type: 'integer' }, snapshotType: { type: 'string' }, createdAt: { type: 'string' } } },
+        },
         nextFromVersion: { type: ['integer', 'null'] },
       },
     },
@@ -185,7 +190,14 @@ export const listEntitiesSchema = {
   tags: ['entities'],
   summary: 'List the entities of a type, paged',
   params: typeParams,
-  querystring: { type: 'object', properties: { after: opaqueToken, limit } },
+  querystring: {
+    type: 'object',
+    properties: {
+      after: opaqueToken,
+      prefix: { type: 'string', pattern: ENTITY_ID_PATTERN, description: 'Only entities whose id starts with this (case-sensitive)' },
+      limit,
+    },
+  },
   response: {
     200: {
       type: 'object',
@@ -207,6 +219,13 @@ export const listEntitiesSchema = {
     },
     ...errorResponses,
   },
+} as const;
+
+export const getEventSchema = {
+  tags: ['entities'],
+  summary: 'One stored event by its id (what a triggering event token or a causation id names)',
+  params: { type: 'object', required: ['eventId'], properties: { eventId: { type: 'string', pattern: UUID_PATTERN } } },
+  response: { 200: storedEvent, ...errorResponses },
 } as const;
 
 export const listTypesSchema = {

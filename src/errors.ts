@@ -3,6 +3,7 @@ export type ErrorCode =
   | 'validation_error'
   | 'unauthorized'
   | 'entity_not_found'
+  | 'event_not_found'
   | 'entity_exists'
   | 'optimistic_lock_error'
   | 'duplicate_event'
@@ -17,6 +18,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   validation_error: 400,
   unauthorized: 401,
   entity_not_found: 404,
+  event_not_found: 404,
   entity_exists: 409,
   optimistic_lock_error: 409,
   duplicate_event: 409,
@@ -58,6 +60,12 @@ export class EntityNotFoundError extends EventStoreError {
     readonly entityId: string,
   ) {
     super('entity_not_found', `${entityType} ${entityId} does not exist`, { entityType, entityId });
+  }
+}
+
+export class EventNotFoundError extends EventStoreError {
+  constructor(readonly eventId: string) {
+    super('event_not_found', `no event has the id ${eventId}`, { eventId });
   }
 }
 

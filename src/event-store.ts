@@ -12,6 +12,7 @@ import type {
   LoadedEntity,
   LoadOptions,
   SnapshotToSave,
+  StoredEvent,
 } from './model';
 
 /**
@@ -28,7 +29,9 @@ export interface EventStore {
   append(request: AppendEventsRequest): Promise<AppendResult>;
   /** The newest snapshot (unless disabled) and the events after it, up to `toVersion`/`asOf`. */
   load(entityType: string, entityId: string, options?: LoadOptions): Promise<LoadedEntity>;
-  /** The full audit trail, oldest first, paged; never shortened by snapshots. */
+  /** One stored event by its id (what triggering tokens and causation ids name). EventNotFoundError if none has it. */
+  getEvent(eventId: string): Promise<StoredEvent>;
+  /** The full audit trail, oldest first, paged; never shortened by snapshots, which it marks. */
   history(entityType: string, entityId: string, options?: HistoryOptions): Promise<HistoryPage>;
   /** Stores a snapshot of the state at `entityVersion` (≤ the current version). */
   saveSnapshot(entityType: string, entityId: string, entityVersion: number, snapshot: SnapshotToSave): Promise<void>;

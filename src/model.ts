@@ -36,6 +36,13 @@ export interface StoredSnapshot extends SnapshotToSave {
   createdAt: string;
 }
 
+/** Where a snapshot lies on an entity's history, without its data (load with toVersion reads it). */
+export interface SnapshotMark {
+  entityVersion: number;
+  snapshotType: string;
+  createdAt: string;
+}
+
 export interface CreateEntityRequest {
   entityType: string;
   /** Caller-given id; a UUID is generated when absent. */
@@ -95,6 +102,8 @@ export interface HistoryPage {
   /** The entity's current version. */
   entityVersion: number;
   events: StoredEvent[];
+  /** The snapshots stored at the versions of this page's events, oldest first. */
+  snapshots: SnapshotMark[];
   /** Where the next page starts, or null after the last event. */
   nextFromVersion: number | null;
 }
@@ -109,6 +118,8 @@ export interface EntitySummary {
 export interface ListEntitiesOptions {
   /** The `next` of the previous page. */
   after?: string;
+  /** Only entities whose id starts with this (case-sensitive). */
+  prefix?: string;
   /** Default 100, at most 1000. */
   limit?: number;
 }

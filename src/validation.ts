@@ -26,6 +26,19 @@ export function checkEntityId(entityId: unknown): asserts entityId is string {
   }
 }
 
+/** A prefix of entity ids, for listing: one or more characters an id may hold. */
+export function checkEntityIdPrefix(prefix: unknown): asserts prefix is string {
+  if (typeof prefix !== 'string' || !entityIdRegex.test(prefix)) {
+    throw new ValidationError(`prefix must be the start of an entity id, matching ${entityIdRegex.source}`, { field: 'prefix' });
+  }
+}
+
+export function checkEventId(eventId: unknown): asserts eventId is string {
+  if (typeof eventId !== 'string' || !uuidRegex.test(eventId)) {
+    throw new ValidationError('eventId must be a UUID', { field: 'eventId' });
+  }
+}
+
 export function checkVersion(value: unknown, field: string, min = 0): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > 2147483647) {
     throw new ValidationError(`${field} must be an integer from ${min} to 2147483647`, { field });

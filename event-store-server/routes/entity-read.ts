@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { parseInstant } from '../query-params';
-import { historySchema, listEntitiesSchema, listTypesSchema, loadEntitySchema } from '../schemas';
+import { getEventSchema, historySchema, listEntitiesSchema, listTypesSchema, loadEntitySchema } from '../schemas';
 import type { ServerStore } from '../server-store';
 
 interface TypeParams {
@@ -30,11 +30,13 @@ export function registerEntityReadRoutes(app: FastifyInstance, { store }: { stor
     },
   );
 
-  app.get<{ Params: TypeParams; Querystring: { after?: string; limit?: number } }>(
+  app.get<{ Params: TypeParams; Querystring: { after?: string; prefix?: string; limit?: number } }>(
     '/entity/:entityType',
     { schema: listEntitiesSchema },
     async (request) => store.listEntities(request.params.entityType, request.query),
   );
+
+  app.get<{ Params: { eventId: string } }>('/events/:eventId', { schema: getEventSchema }, async (request) => store.getEvent(request.params.eventId));
 
   app.get('/types', { schema: listTypesSchema }, async () => ({ types: await store.listEntityTypes() }));
 }

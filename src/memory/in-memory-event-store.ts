@@ -1,7 +1,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import { ExistingEvent, resolveRefusedWrite } from '../append-outcome';
 import { CursorIssuer, encodeCursor, newStoreId, positionIn, refusePastPresent } from '../cursor';
-import { EntityNotFoundError, ValidationError } from '../errors';
+import { EntityNotFoundError, EventNotFoundError, ValidationError } from '../errors';
 import type { EventStore } from '../event-store';
 import { CommitWaiter, longPoll, waitForCommit } from '../long-poll';
 import type {
@@ -25,7 +25,9 @@ import {
   checkAppendRequest,
   checkCreateRequest,
   checkEntityId,
+  checkEntityIdPrefix,
   checkEntityType,
+  checkEventId,
   checkSnapshot,
   checkVersion,
   pageSize,
@@ -151,7 +153,18 @@ export class InMemoryEventStore implements EventStore, CommitWaiter {
     const events = structuredClone(record.events.slice(fromVersion - 1, fromVersion - 1 + limit));
     const entityVersion = record.events.length;
     const last = events.at(-1)?.entityVersion ?? fromVersion - 1;
-    return { entityType, entityId, entityVersion, events, nextFromVersion: last < entityVersion ? last + 1 : null };
+    const snapshots = record.snapshots
+      .filter((s) => s.entityVersion >= fromVersion && s.entityVersion <= last)
+      .sort((a, b) => a.entityVersion - b.entityVersion)
+      .map(({ entityVersion, snapshotType, createdAt }) => ({ entityVersion, snapshotType, createdAt }));
+    return { entityType, entityId, entityVersion, events, snapshots, nextFromVersion: last < entityVersion ? last + 1 : null };
+  }
+
+  async getEvent(eventId: string): Promise<StoredEvent> {
+    checkEventId(eventId);
+    const found = this.eventsById.get(eventId.toLowerCase());
+    if (!found) throw new EventNotFoundError(eventId);
+    return structuredClone(this.find(found.entityType, found.entityId).events[found.entityVersion - 1]);
   }
 
   async saveSnapshot(entityType: string, entityId: string, entityVersion: number, snapshot: SnapshotToSave): Promise<void> {
@@ -170,9 +183,12 @@ export class InMemoryEventStore implements EventStore, CommitWaiter {
   async listEntities(entityType: string, options: ListEntitiesOptions = {}): Promise<EntityPage> {
     checkEntityType(entityType);
     if (options.after !== undefined) checkEntityId(options.after);
+    const prefix = options.prefix;
+    if (prefix !== undefined) checkEntityIdPrefix(prefix);
     const limit = pageSize(options.limit);
     const all = [...this.entities.values()]
       .filter((r) => r.entityType === entityType && (options.after === undefined || r.entityId > options.after))
+      .filter((r) => prefix === undefined || r.entityId.startsWith(prefix))
       .sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0));
     const entities = all.slice(0, limit).map((r) => ({
       entityId: r.entityId,

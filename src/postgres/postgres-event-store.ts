@@ -2,7 +2,7 @@ import { Pool, PoolConfig, QueryConfig } from 'pg';
 import { v4 as uuidv4 } from 'uuid';
 import { resolveRefusedWrite, ExistingEvent } from '../append-outcome';
 import { CursorIssuer, encodeCursor, positionIn, refusePastPresent } from '../cursor';
-import { EntityNotFoundError, EventStoreError, InvalidCursorError, ServiceUnavailableError, ValidationError } from '../errors';
+import { EntityNotFoundError, EventNotFoundError, EventStoreError, InvalidCursorError, ServiceUnavailableError, ValidationError } from '../errors';
 import type { EventStore } from '../event-store';
 import type {
   AppendEventsRequest,
@@ -24,7 +24,9 @@ import {
   checkAppendRequest,
   checkCreateRequest,
   checkEntityId,
+  checkEntityIdPrefix,
   checkEntityType,
+  checkEventId,
   checkSnapshot,
   checkVersion,
   pageSize,
@@ -210,7 +212,20 @@ export class PostgresEventStore implements EventStore {
     const entityVersion: number = rows[0].current_version;
     const events = rows.filter((r) => r.event_id !== null).map(toStoredEvent);
     const last = events.at(-1)?.entityVersion ?? fromVersion - 1;
-    return { entityType, entityId, entityVersion, events, nextFromVersion: last < entityVersion ? last + 1 : null };
+    const marks = last < fromVersion ? [] : await this.query('snapshotMarks', [entityType, entityId, fromVersion, last]);
+    const snapshots = marks.map((r) => ({
+      entityVersion: r.entity_version as number,
+      snapshotType: r.snapshot_type as string,
+      createdAt: (r.created_at as Date).toISOString(),
+    }));
+    return { entityType, entityId, entityVersion, events, snapshots, nextFromVersion: last < entityVersion ? last + 1 : null };
+  }
+
+  async getEvent(eventId: string): Promise<StoredEvent> {
+    checkEventId(eventId);
+    const [row] = await this.query('getEvent', [eventId]);
+    if (!row) throw new EventNotFoundError(eventId);
+    return toStoredEvent(row);
   }
 
   async saveSnapshot(entityType: string, entityId: string, entityVersion: number, snapshot: SnapshotToSave): Promise<void> {
@@ -236,8 +251,9 @@ export class PostgresEventStore implements EventStore {
   async listEntities(entityType: string, options: ListEntitiesOptions = {}): Promise<EntityPage> {
     checkEntityType(entityType);
     if (options.after !== undefined) checkEntityId(options.after);
+    if (options.prefix !== undefined) checkEntityIdPrefix(options.prefix);
     const limit = pageSize(options.limit);
-    const rows = await this.query('listEntities', [entityType, options.after ?? null, limit + 1]);
+    const rows = await this.query('listEntities', [entityType, options.after ?? null, limit + 1, options.prefix ?? null]);
     const entities = rows.slice(0, limit).map((r) => ({
       entityId: r.entity_id as string,
       entityVersion: r.entity_version as number,

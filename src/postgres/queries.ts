@@ -92,6 +92,15 @@ export function buildQueries(s: string) {
       WHERE en.entity_type = $1 AND en.entity_id = $2
       ORDER BY ev.entity_version`,
 
+    /** $1 type, $2 id: the snapshots at versions $3 to $4. */
+    snapshotMarks: `
+      SELECT entity_version, snapshot_type, created_at FROM ${s}.snapshots
+      WHERE entity_type = $1 AND entity_id = $2 AND entity_version BETWEEN $3 AND $4
+      ORDER BY entity_version`,
+
+    /** $1 event id. */
+    getEvent: `SELECT ${eventColumns} FROM ${s}.events WHERE event_id = $1::uuid`,
+
     /** $1 type, $2 id, $3 version, $4 snapshot type, $5 data: stored only if the entity has reached that version. */
     saveSnapshot: `
       WITH target AS (SELECT entity_version FROM ${s}.entities WHERE entity_type = $1 AND entity_id = $2),
@@ -103,10 +112,10 @@ export function buildQueries(s: string) {
         RETURNING 1)
       SELECT (SELECT entity_version FROM target) AS current_version, (SELECT count(*) FROM stored)::int AS stored`,
 
-    /** $1 type, $2 after id, $3 limit. */
+    /** $1 type, $2 after id, $3 limit, $4 id prefix. starts_with, not LIKE: `_` is a wildcard there and a character of ids. */
     listEntities: `
       SELECT entity_id, entity_version, created_at, updated_at FROM ${s}.entities
-      WHERE entity_type = $1 AND ($2::text IS NULL OR entity_id > $2)
+      WHERE entity_type = $1 AND ($2::text IS NULL OR entity_id > $2) AND ($4::text IS NULL OR starts_with(entity_id, $4))
       ORDER BY entity_id LIMIT $3`,
 
     listEntityTypes: `

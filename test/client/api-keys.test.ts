@@ -87,7 +87,8 @@ describe('API keys from the client side', () => {
 
     const keyed = new KeyedDeposits();
     const withKey = new SubscriptionManager({
-      source: feedSource({ url, apiKey: KEY, cursorStore: memoryCursorStore(), deadLetters: memoryDeadLetters(), waitMs: 200 }),
+      source: feedSource({ url, apiKey: KEY, cursorStore: memoryCursorStore(), waitMs: 200 }),
+      deadLetters: memoryDeadLetters(),
       subscribers: [keyed],
       logger: pino({ level: 'silent' }),
     });
@@ -103,7 +104,8 @@ describe('API keys from the client side', () => {
     const { logger, records } = recordingLogger();
     const halts: Error[] = [];
     const withoutKey = new SubscriptionManager({
-      source: feedSource({ url, cursorStore: memoryCursorStore(), deadLetters: memoryDeadLetters(), waitMs: 200 }),
+      source: feedSource({ url, cursorStore: memoryCursorStore(), waitMs: 200 }),
+      deadLetters: memoryDeadLetters(),
       subscribers: [unkeyed],
       logger,
       onSubscriberHalted: (_id, error) => halts.push(error),

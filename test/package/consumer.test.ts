@@ -59,6 +59,8 @@ describe('the packed package in a fresh project', () => {
     expect(exported).toContain('dist/client/index.d.ts');
     expect(exported.filter((file) => !packed.files.includes(file))).toEqual([]);
     expect(packed.files).toContain('dist/cli/cli.js');
+    // The console's browser files are no TypeScript: the build copies them, and the server refuses to start without them.
+    expect(packed.files).toEqual(expect.arrayContaining(['dist/event-store-server/console/assets/console.html', 'dist/event-store-server/console/assets/main.js']));
     expect(packed.files.filter((file) => /\.test\.|(^|\/)(examples|test|bench)\//.test(file))).toEqual([]);
   });
 

@@ -55,6 +55,7 @@ describe('operations routes', () => {
         '/entity/{entityType}/{entityId}/snapshots',
         '/events',
         '/events/stream',
+        '/events/{eventId}',
         '/health',
         '/metrics',
         '/ready',

@@ -3,6 +3,7 @@ import {
   DuplicateTriggeringEventError,
   EntityAlreadyExistsError,
   EntityNotFoundError,
+  EventNotFoundError,
   EventStore,
   EventToAppend,
   InMemoryEventStore,
@@ -201,6 +202,45 @@ export function eventStoreContract(name: string, open: (options: ContractStoreOp
       expect(last.events.map((e) => e.entityVersion)).toEqual([5]);
       expect(last.nextFromVersion).toBeNull();
       expect(last.entityVersion).toBe(5);
+    });
+
+    it('marks on each history page the snapshots stored at its versions', async () => {
+      const t = type();
+      const { entityId } = await store.create({ entityType: t, events: opened(5), snapshot: { snapshotType: 'AtFive', snapshotData: { n: 5 } } });
+      await store.saveSnapshot(t, entityId, 2, { snapshotType: 'AtTwo', snapshotData: { n: 2 } });
+      const first = await store.history(t, entityId, { limit: 2 });
+      expect(first.snapshots).toEqual([{ entityVersion: 2, snapshotType: 'AtTwo', createdAt: expect.any(String) }]);
+      expect(new Date(first.snapshots[0].createdAt).toISOString()).toBe(first.snapshots[0].createdAt);
+      expect((await store.history(t, entityId, { fromVersion: 3, limit: 2 })).snapshots).toEqual([]);
+      expect((await store.history(t, entityId, { fromVersion: 5 })).snapshots.map((s) => s.snapshotType)).toEqual(['AtFive']);
+      expect((await store.history(t, entityId)).snapshots.map((s) => s.entityVersion)).toEqual([2, 5]);
+      expect((await store.history(t, entityId, { fromVersion: 6 })).snapshots).toEqual([]);
+    });
+
+    it('finds one event by its id, in any letter case', async () => {
+      const t = type();
+      const { entityId, eventIds } = await store.create({ entityType: t, events: opened(2), triggeringEventToken: 'tok-1' });
+      const [, second] = (await store.history(t, entityId)).events;
+      expect(await store.getEvent(eventIds[1])).toEqual(second);
+      expect(await store.getEvent(eventIds[1].toUpperCase())).toEqual(second);
+      expect(second).toMatchObject({ entityType: t, entityId, entityVersion: 2, triggeringEventToken: 'tok-1' });
+      await expect(store.getEvent(uuidv4())).rejects.toBeInstanceOf(EventNotFoundError);
+      await expect(store.getEvent('not-a-uuid')).rejects.toMatchObject({ code: 'validation_error', details: { field: expect.stringMatching(/eventId$/) } });
+    });
+
+    it('lists only the entities whose id starts with a prefix, in pages; `_` is no wildcard', async () => {
+      const t = type();
+      for (const id of ['acc_2', 'acc-1', 'accX', 'ab', 'acc_10', 'acc_1']) await store.create({ entityType: t, entityId: id, events: opened(1) });
+      const all = await store.listEntities(t, { prefix: 'acc_' });
+      expect(all.entities.map((e) => e.entityId)).toEqual(['acc_1', 'acc_10', 'acc_2']);
+      expect(all.next).toBeNull();
+      const page1 = await store.listEntities(t, { prefix: 'acc_1', limit: 1 });
+      expect(page1.entities.map((e) => e.entityId)).toEqual(['acc_1']);
+      const page2 = await store.listEntities(t, { prefix: 'acc_1', limit: 1, after: page1.next! });
+      expect(page2.entities.map((e) => e.entityId)).toEqual(['acc_10']);
+      expect(page2.next).toBeNull();
+      expect((await store.listEntities(t, { prefix: 'ACC' })).entities).toEqual([]);
+      await expect(store.listEntities(t, { prefix: 'a%' })).rejects.toMatchObject({ code: 'validation_error', details: { field: expect.stringMatching(/prefix$/) } });
     });
 
     it('lists entities of a type in pages and counts types', async () => {
