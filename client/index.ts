@@ -51,3 +51,4 @@ export { HttpEventStore } from './http-event-store';
 export type { HttpEventStoreOptions } from './http-event-store';
 
 export * from './subscriptions';
+export * from './projections';

@@ -67,47 +67,57 @@ const classesById = new Map<string, Function>();
  */
 export function EventSubscriber(subscriberId: string, options: EventSubscriberOptions = {}): ClassDecorator {
   return (subscriberClass) => {
-    const where = `@EventSubscriber('${subscriberId}') on class ${describeClass(subscriberClass)}`;
-    if (typeof subscriberId !== 'string' || !SUBSCRIBER_ID.test(subscriberId)) {
-      throw new RegistrationError(`${where}: the id must match ${SUBSCRIBER_ID.source} (it names a Kafka consumer group)`);
-    }
-    const taken = classesById.get(subscriberId);
-    if (taken && taken !== subscriberClass) {
-      throw new RegistrationError(`${where}: the id is already used by class ${describeClass(taken)}`);
-    }
-    const maxAttempts = options.maxAttempts ?? 5;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RegistrationError(`${where}: maxAttempts must be a positive integer`);
-    if (options.onFailure !== undefined && !FAILURE_POLICIES.includes(options.onFailure)) {
-      throw new RegistrationError(`${where}: onFailure must be one of ${FAILURE_POLICIES.map((p) => `'${p}'`).join(', ')}, not ${JSON.stringify(options.onFailure)}`);
-    }
-    if (options.readFrom !== undefined && !['beginning', 'end'].includes(options.readFrom)) {
-      throw new RegistrationError(`${where}: readFrom must be 'beginning' or 'end'`);
-    }
-    const handlers = new Map<string, string>();
-    for (const { methodName, eventClass } of declaredHandlers.get(subscriberClass.prototype) ?? []) {
-      const eventType = eventTypeOf(eventClass);
-      const existing = handlers.get(eventType);
-      if (existing && existing !== methodName) {
-        throw new RegistrationError(`${where}: both ${existing} and ${methodName} handle '${eventType}'`);
-      }
-      handlers.set(eventType, methodName);
-    }
-    if (handlers.size === 0) throw new RegistrationError(`${where}: the class has no @EventHandlerMethod`);
-    models.set(subscriberClass, {
-      subscriberId,
-      subscriberClass,
-      onFailure: options.onFailure ?? 'park',
-      maxAttempts,
-      backoff: { baseMs: options.backoff?.baseMs ?? 100, maxMs: options.backoff?.maxMs ?? 5000 },
-      explicitEntityTypes: options.entityTypes,
-      readFrom: options.readFrom ?? 'beginning',
-      handlers,
-    });
-    classesById.set(subscriberId, subscriberClass);
+    declareSubscriber('@EventSubscriber', subscriberId, options, subscriberClass);
   };
 }
 
-/** Marks a method that handles `eventClass` (a @DomainEvent class); it gets an EventHandlerContext. */
+/**
+ * Checks and records a subscriber's model: what @EventSubscriber does, and @Projection (`decorator`
+ * names which in errors) for the subscriber a projection also is.
+ */
+export function declareSubscriber(decorator: string, subscriberId: string, options: EventSubscriberOptions, subscriberClass: Function): SubscriberModel {
+  const where = `${decorator}('${subscriberId}') on class ${describeClass(subscriberClass)}`;
+  if (typeof subscriberId !== 'string' || !SUBSCRIBER_ID.test(subscriberId)) {
+    throw new RegistrationError(`${where}: the id must match ${SUBSCRIBER_ID.source} (it names a Kafka consumer group)`);
+  }
+  const taken = classesById.get(subscriberId);
+  if (taken && taken !== subscriberClass) {
+    throw new RegistrationError(`${where}: the id is already used by class ${describeClass(taken)}`);
+  }
+  const maxAttempts = options.maxAttempts ?? 5;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RegistrationError(`${where}: maxAttempts must be a positive integer`);
+  if (options.onFailure !== undefined && !FAILURE_POLICIES.includes(options.onFailure)) {
+    throw new RegistrationError(`${where}: onFailure must be one of ${FAILURE_POLICIES.map((p) => `'${p}'`).join(', ')}, not ${JSON.stringify(options.onFailure)}`);
+  }
+  if (options.readFrom !== undefined && !['beginning', 'end'].includes(options.readFrom)) {
+    throw new RegistrationError(`${where}: readFrom must be 'beginning' or 'end'`);
+  }
+  const handlers = new Map<string, string>();
+  for (const { methodName, eventClass } of declaredHandlers.get(subscriberClass.prototype) ?? []) {
+    const eventType = eventTypeOf(eventClass);
+    const existing = handlers.get(eventType);
+    if (existing && existing !== methodName) {
+      throw new RegistrationError(`${where}: both ${existing} and ${methodName} handle '${eventType}'`);
+    }
+    handlers.set(eventType, methodName);
+  }
+  if (handlers.size === 0) throw new RegistrationError(`${where}: the class has no @EventHandlerMethod`);
+  const model: SubscriberModel = {
+    subscriberId,
+    subscriberClass,
+    onFailure: options.onFailure ?? 'park',
+    maxAttempts,
+    backoff: { baseMs: options.backoff?.baseMs ?? 100, maxMs: options.backoff?.maxMs ?? 5000 },
+    explicitEntityTypes: options.entityTypes,
+    readFrom: options.readFrom ?? 'beginning',
+    handlers,
+  };
+  models.set(subscriberClass, model);
+  classesById.set(subscriberId, subscriberClass);
+  return model;
+}
+
+/** Marks a method that handles `eventClass` (a @DomainEvent class); it gets an EventHandlerContext (in a @Projection, a ProjectionContext). */
 export function EventHandlerMethod(eventClass: EventClass): MethodDecorator {
   return (prototype, methodName, descriptor) => {
     const where = `@EventHandlerMethod on ${describeClass(prototype.constructor)}.${String(methodName)}`;

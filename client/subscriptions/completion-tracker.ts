@@ -1,3 +1,5 @@
+import type { Settlement } from './event-settler';
+
 /**
  * Items of a batch finish out of order (different entities run concurrently); a position may only
  * be committed up to the last item before which everything finished. This tracks that prefix.
@@ -21,4 +23,10 @@ export class CompletionTracker {
   get allDone(): boolean {
     return this.completedPrefix === this.done.length;
   }
+}
+
+/** How many settlements, from the first, are done with (neither halted nor interrupted): what may be committed. */
+export function finishedPrefix(settlements: Settlement[]): number {
+  const index = settlements.findIndex((s) => s.kind === 'halted' || s.kind === 'interrupted');
+  return index === -1 ? settlements.length : index;
 }

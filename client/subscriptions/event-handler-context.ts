@@ -1,6 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import { DuplicateTriggeringEventError } from '../../src/errors';
-import type { JsonObject, StoredEvent } from '../../src/model';
+import { DeliveredEvent } from './delivered-event';
 import type { AggregateRepository, EntityWriteResult, SaveOptions, UpdateOptions } from '../aggregate-repository';
 import { EVENT_METADATA_KEYS } from '../event-metadata';
 
@@ -13,38 +13,12 @@ export interface HandlerWriteResult<A> extends EntityWriteResult<A> {
 const SAVE_ID_NAMESPACE = '6f1c1c4e-2d0b-4f7e-9a51-3e0e4f6c2b7d';
 
 /**
- * What a handler gets: the event as an instance of its class (upcast), where it came from, and
- * writes that carry the event's token as the triggering event, so a redelivered event is not
- * applied twice (Eventuate's pattern for sagas by choreography).
+ * What a subscriber's handler gets: the event (DeliveredEvent), and writes that carry the event's
+ * token as the triggering event, so a redelivered event is not applied twice (Eventuate's pattern
+ * for sagas by choreography).
  */
-export class EventHandlerContext<E = object> {
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly entityType: string;
-  readonly entityId: string;
-  readonly entityVersion: number;
-  /** Identifies this event as the cause of a write; the store refuses the same token twice per entity. */
-  readonly eventToken: string;
-  readonly metadata: JsonObject;
-  readonly createdAt: string;
-  /** The event's place in the global feed, when the source knows it. */
-  readonly cursor?: string;
+export class EventHandlerContext<E = object> extends DeliveredEvent<E> {
   private saves = 0;
-
-  constructor(
-    readonly event: E,
-    stored: StoredEvent,
-  ) {
-    this.eventId = stored.eventId;
-    this.eventType = stored.eventType;
-    this.entityType = stored.entityType;
-    this.entityId = stored.entityId;
-    this.entityVersion = stored.entityVersion;
-    this.eventToken = stored.eventId;
-    this.metadata = stored.metadata;
-    this.createdAt = stored.createdAt;
-    this.cursor = stored.cursor;
-  }
 
   /**
    * Creates an entity caused by this event. Without an `entityId`, the id is derived from the event

@@ -15,6 +15,22 @@ export interface EventRunner {
   dispatch(event: StoredEvent, signal?: AbortSignal): Promise<DispatchOutcome>;
 }
 
+/** A runner that can also apply several events in one transaction: a projection's. */
+export interface BatchEventRunner extends EventRunner {
+  /** Most events in one runBatch. */
+  readonly batchSize: number;
+  /**
+   * Applies the events in order, all or nothing, in one attempt, and records `checkpoint` (the feed
+   * cursor up to which everything is settled once these are) with them. False when it applied
+   * nothing: the settler then settles the events one by one, with the attempts and failure policy.
+   */
+  runBatch(events: StoredEvent[], checkpoint: string | undefined, signal: AbortSignal): Promise<boolean>;
+}
+
+function isBatchRunner(runner: EventRunner): runner is BatchEventRunner {
+  return typeof (runner as Partial<BatchEventRunner>).runBatch === 'function';
+}
+
 /** What a source hands over: an event, or a message that is not one (it is dead-lettered, never skipped). */
 export type Delivery =
   | { event: StoredEvent; origin: DeliveryOrigin }
@@ -119,6 +135,60 @@ export class EventSettler {
   /** Dead letters, parked events and parked entities: kept as they change here, re-counted from the store at every poll. */
   counts(): DeadLetterCounts {
     return { ...this.counted };
+  }
+
+  /** Whether deliveries should come in batches (settleBatch): the runner applies several in one transaction. */
+  get batches(): boolean {
+    return isBatchRunner(this.options.runner);
+  }
+
+  /**
+   * Settles deliveries that the source read together (a feed page, a Kafka batch of one partition),
+   * in order per entity. With a batch runner, chunks of its batchSize go in one transaction each; a
+   * chunk that holds a parked entity or a message that is not an event, or whose transaction fails,
+   * is settled event by event instead, so a poison event is found and the failure policy applies to
+   * it alone. `endCursor` (feed sources): the position once every delivery is settled, which may lie
+   * past the last one. After a halt, the deliveries not reached are 'interrupted'.
+   */
+  async settleBatch(deliveries: Delivery[], signal: AbortSignal, endCursor?: string): Promise<Settlement[]> {
+    const { runner } = this.options;
+    const settlements: Settlement[] = [];
+    const size = isBatchRunner(runner) ? runner.batchSize : 1;
+    for (let from = 0; from < deliveries.length; from += size) {
+      const chunk = deliveries.slice(from, from + size);
+      if (signal.aborted || settlements.some((s) => s.kind === 'halted' || s.kind === 'interrupted')) {
+        settlements.push(...chunk.map((): Settlement => ({ kind: 'interrupted' })));
+        continue;
+      }
+      if (isBatchRunner(runner) && (await this.applyTogether(runner, chunk, from + size >= deliveries.length ? endCursor : undefined, signal))) {
+        settlements.push(...chunk.map((): Settlement => ({ kind: 'handled' })));
+        continue;
+      }
+      // One by one: settle() queues them in their entities' lanes in this order, so each entity keeps its order.
+      settlements.push(...(await Promise.all(chunk.map((delivery) => this.settle(delivery, signal)))));
+    }
+    return settlements;
+  }
+
+  private async applyTogether(runner: BatchEventRunner, chunk: Delivery[], endCursor: string | undefined, signal: AbortSignal): Promise<boolean> {
+    try {
+      await this.loading;
+    } catch {
+      return false; // settle() reports the halt
+    }
+    const events: StoredEvent[] = [];
+    for (const delivery of chunk) {
+      if (!('event' in delivery) || this.parked.has(entityKeyOf(delivery.event.entityType, delivery.event.entityId))) return false;
+      events.push(delivery.event);
+    }
+    const last = chunk[chunk.length - 1].origin;
+    const checkpoint = chunk.every((d) => d.origin.source === 'feed') ? (endCursor ?? (last.source === 'feed' ? last.cursor : undefined)) : undefined;
+    try {
+      return await runner.runBatch(events, checkpoint, signal);
+    } catch (err) {
+      this.options.logger.warn({ subscriberId: this.subscriberId, err }, 'batch runner threw; settling its events one by one');
+      return false;
+    }
   }
 
   async settle(delivery: Delivery, signal: AbortSignal): Promise<Settlement> {

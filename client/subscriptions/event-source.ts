@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ReadFrom } from '../decorators/event-subscriber';
+import type { CursorStore } from './cursor-store';
 import type { EventSettler } from './event-settler';
 
 /** One subscriber as a source runs it. */
@@ -11,6 +12,8 @@ export interface Subscription {
   entityTypes: string[];
   /** Decides what becomes of each delivered event (handled, dead-lettered, parked, halted); the source commits only finished prefixes. */
   settler: EventSettler;
+  /** Where a feed source keeps this subscriber's position instead of its own cursorStore: a projection keeps it with its view, in its transactions. */
+  cursorStore?: CursorStore;
   logger: Logger;
   /** The source cannot read and is retrying (feed errors, a Kafka consumer restarting): shown in the subscriber's status. */
   onSourceError(error: Error): void;

@@ -2,7 +2,7 @@ import { InvalidCursorError } from '../../src/errors';
 import type { FeedPage } from '../../src/model';
 import { HttpEventStore } from '../http-event-store';
 import { jitteredBackoffMs, sleep } from '../../src/backoff';
-import { CompletionTracker } from './completion-tracker';
+import { CompletionTracker, finishedPrefix } from './completion-tracker';
 import type { CursorStore } from './cursor-store';
 import type { EventSource, RunningSubscription, Subscription } from './event-source';
 import { endOfFeed, type FeedReader } from './feed-end';
@@ -40,7 +40,7 @@ export function feedSource(options: FeedSourceOptions): EventSource {
   return {
     description: 'store' in options ? 'event store feed (in process)' : `event store feed ${options.url}`,
     async start(subscription) {
-      const running = new FeedSubscription(reader, cursors, subscription, {
+      const running = new FeedSubscription(reader, subscription.cursorStore ?? cursors, subscription, {
         pageSize: options.pageSize ?? 100,
         waitMs: options.waitMs ?? 10_000,
         maxConcurrentHandlers: options.maxConcurrentHandlers ?? 16,
@@ -148,6 +148,16 @@ class FeedSubscription implements RunningSubscription {
     const events = page.events;
     if (events.length === 0) return { reached: page.cursor };
     const signal = this.stopping.signal;
+    if (this.subscription.settler.batches) {
+      const deliveries = events.map((event) => ({ event, origin: { source: 'feed' as const, cursor: event.cursor } }));
+      const settlements = await this.subscription.settler.settleBatch(deliveries, signal, page.cursor);
+      const done = finishedPrefix(settlements);
+      const halted = settlements.find((s) => s.kind === 'halted');
+      return {
+        reached: done === events.length ? page.cursor : done > 0 ? events[done - 1].cursor : undefined,
+        halted: halted?.kind === 'halted' ? halted.error : undefined,
+      };
+    }
     const tracker = new CompletionTracker(events.length);
     const queue = new KeyedSerialQueue(this.settings.maxConcurrentHandlers);
     let reached: string | undefined;

@@ -23,5 +23,7 @@ export type { PostgresDeadLettersOptions } from './postgres-dead-letters';
 export type { DeadLetter, DeadLetterCounts, DeadLetterFilter, DeadLetterState, DeadLetterStore, DeliveryOrigin, NewDeadLetter } from './dead-letter-store';
 export { SubscriberDeadLetters, DeadLetterRequestError } from './subscriber-dead-letters';
 export { EventSettler } from './event-settler';
+export { DeliveredEvent } from './delivered-event';
+export type { SubscriberRuntime } from './subscriber-runtime';
 export type { DispatchOutcome } from './subscriber-dispatcher';
-export type { Delivery, EventRunner, EventSettlerOptions, Settlement } from './event-settler';
+export type { BatchEventRunner, Delivery, EventRunner, EventSettlerOptions, Settlement } from './event-settler';

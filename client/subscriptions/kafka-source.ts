@@ -1,7 +1,7 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { fromPublishedEvent, topicFor } from '../../src/published-event';
 import { checkHeartbeat, heartbeatWhile } from './batch-heartbeat';
-import { CompletionTracker } from './completion-tracker';
+import { CompletionTracker, finishedPrefix } from './completion-tracker';
 import type { DeadLetter } from './dead-letter-store';
 import type { EventSource, RunningSubscription, Subscription } from './event-source';
 import { entityKeyOf, type Delivery } from './event-settler';
@@ -129,8 +129,17 @@ class KafkaSubscription implements RunningSubscription {
     const messages = batch.messages;
     const tracker = new CompletionTracker(messages.length);
     const queue = new KeyedSerialQueue(this.maxConcurrentHandlers);
-    const handleAll = () =>
-      Promise.all(
+    const settleTogether = async () => {
+      if (this.halted || signal.aborted || !isRunning() || isStale()) return;
+      const deliveries = messages.map((message) => this.deliveryOf(batch.topic, batch.partition, message));
+      const settlements = await this.subscription.settler.settleBatch(deliveries, signal);
+      const done = finishedPrefix(settlements);
+      if (done > 0) resolveOffset(messages[done - 1].offset);
+      const halted = settlements.find((s) => s.kind === 'halted');
+      if (halted?.kind === 'halted') this.halt(halted.error);
+    };
+    const settleEach = async () => {
+      await Promise.all(
         messages.map((message, index) =>
           queue.run(message.key?.toString() ?? '', async () => {
             if (this.halted || signal.aborted || !isRunning() || isStale()) return;
@@ -142,7 +151,8 @@ class KafkaSubscription implements RunningSubscription {
           }),
         ),
       );
-    await heartbeatWhile(handleAll, {
+    };
+    await heartbeatWhile(this.subscription.settler.batches ? settleTogether : settleEach, {
       intervalMs: this.heartbeatIntervalMs,
       heartbeat,
       onError: (err) => this.subscription.logger.warn({ subscriberId: this.subscription.subscriberId, err }, 'heartbeat failed during a batch'),

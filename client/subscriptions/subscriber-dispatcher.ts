@@ -29,23 +29,38 @@ export class SubscriberDispatcher {
   async dispatch(stored: StoredEvent, signal?: AbortSignal): Promise<DispatchOutcome> {
     const methodName = this.model.handlers.get(stored.eventType);
     if (methodName === undefined) return { kind: 'skipped' };
-    const { maxAttempts, backoff } = this.model;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const context = new EventHandlerContext(deserializeStoredEvent(stored), stored);
-        await (this.subscriber as Record<string, (context: EventHandlerContext) => unknown>)[methodName](context);
-        return { kind: 'handled' };
-      } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
-        // Reading the event fails the same way every time: no point retrying.
-        const final = attempt >= maxAttempts || error instanceof EventDeserializationError || signal?.aborted;
-        this.logger.warn(
-          { err: error, subscriberId: this.subscriberId, eventId: stored.eventId, eventType: stored.eventType, attempt, maxAttempts },
-          final ? 'event handler failed for the last time' : 'event handler failed; retrying',
-        );
-        if (final) return { kind: 'failed', error, attempts: attempt };
-      }
-      await sleep(jitteredBackoffMs(attempt, backoff), signal);
+    return attemptHandling(this.model, this.logger, stored, signal, async () => {
+      const context = new EventHandlerContext(deserializeStoredEvent(stored), stored);
+      await (this.subscriber as Record<string, (context: EventHandlerContext) => unknown>)[methodName](context);
+    });
+  }
+}
+
+/**
+ * Runs `handle` for one event up to the subscriber's maxAttempts, with its backoff between attempts;
+ * never throws. An event that cannot be read fails the same way every time, so it is not retried.
+ */
+export async function attemptHandling(
+  model: SubscriberModel,
+  logger: Logger,
+  stored: StoredEvent,
+  signal: AbortSignal | undefined,
+  handle: () => Promise<void>,
+): Promise<DispatchOutcome> {
+  const { maxAttempts, backoff, subscriberId } = model;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await handle();
+      return { kind: 'handled' };
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      const final = attempt >= maxAttempts || error instanceof EventDeserializationError || signal?.aborted;
+      logger.warn(
+        { err: error, subscriberId, eventId: stored.eventId, eventType: stored.eventType, attempt, maxAttempts },
+        final ? 'event handler failed for the last time' : 'event handler failed; retrying',
+      );
+      if (final) return { kind: 'failed', error, attempts: attempt };
     }
+    await sleep(jitteredBackoffMs(attempt, backoff), signal);
   }
 }

@@ -1,12 +1,14 @@
 import pino, { type Logger } from 'pino';
-import { entityTypesApplying } from '../decorators/aggregate-registry';
 import { RegistrationError, describeClass } from '../registration-error';
+import { entityTypesOf } from './subscriber-entity-types';
 import type { DeadLetterCounts, DeadLetterStore } from './dead-letter-store';
 import type { EventSource, RunningSubscription } from './event-source';
 import { EventSettler } from './event-settler';
 import { subscriberModelOf, type SubscriberModel } from '../decorators/event-subscriber';
 import { SubscriberDeadLetters } from './subscriber-dead-letters';
 import { SubscriberDispatcher } from './subscriber-dispatcher';
+import { isSubscriberRuntime, type SubscriberRuntime } from './subscriber-runtime';
+import { isProjection } from '../decorators/projection';
 import { registerSubscriberMetrics, type MetricsRegistry } from './subscriber-metrics';
 
 export interface SubscriptionManagerOptions {
@@ -45,6 +47,8 @@ export interface SubscriberStatus {
 
 interface Entry {
   subscriber: object;
+  /** Set for a subscriber that brings its own runner (a projection). */
+  runtime?: SubscriberRuntime;
   model: SubscriberModel;
   entityTypes: string[];
   running?: RunningSubscription;
@@ -71,11 +75,18 @@ export class SubscriptionManager {
     for (const subscriber of options.subscribers ?? []) this.add(subscriber);
   }
 
+  /** An @EventSubscriber instance, or a projection as postgresProjection(...) made it. */
   add(subscriber: object): this {
     if (this.started) throw new Error('add subscribers before start()');
-    const model = subscriberModelOf(subscriber);
+    const runtime = isSubscriberRuntime(subscriber) ? subscriber : undefined;
+    if (!runtime && isProjection(subscriber)) {
+      throw new RegistrationError(
+        `${describeClass(subscriber.constructor)} is a @Projection: add postgresProjection(projection, { connectionString }) to the manager, which gives its handlers their transaction`,
+      );
+    }
+    const model = runtime?.subscriberModel ?? subscriberModelOf(subscriber);
     if (this.entries.has(model.subscriberId)) throw new RegistrationError(`subscriber '${model.subscriberId}' was added twice`);
-    this.entries.set(model.subscriberId, { subscriber, model, entityTypes: [], lastCounts: { failed: 0, parked: 0, parkedEntities: 0 } });
+    this.entries.set(model.subscriberId, { subscriber, runtime, model, entityTypes: [], lastCounts: { failed: 0, parked: 0, parkedEntities: 0 } });
     return this;
   }
 
@@ -133,10 +144,11 @@ export class SubscriptionManager {
     const logger = this.logger.child({ subscriberId });
     entry.error = undefined;
     entry.sourceError = undefined;
+    const own = await entry.runtime?.open(logger);
     const settler = new EventSettler({
       subscriberId,
       policy: entry.model.onFailure,
-      runner: new SubscriberDispatcher(entry.subscriber, entry.model, logger),
+      runner: own?.runner ?? new SubscriberDispatcher(entry.subscriber, entry.model, logger),
       store: this.options.deadLetters,
       logger,
       pollMs: this.options.deadLetterPollMs,
@@ -150,6 +162,7 @@ export class SubscriptionManager {
         readFrom: entry.model.readFrom,
         entityTypes: entry.entityTypes,
         settler,
+        cursorStore: own?.cursorStore,
         logger,
         onSourceError: (error) => void (entry.sourceError = error),
         onSourceRecovered: () => void (entry.sourceError = undefined),
@@ -157,11 +170,13 @@ export class SubscriptionManager {
           entry.running = undefined;
           entry.error = error;
           void this.closeSettler(entry);
+          void entry.runtime?.closed(error).catch((err: unknown) => logger.warn({ err }, 'could not record why the subscriber stopped'));
           this.options.onSubscriberHalted?.(subscriberId, error);
         },
       });
     } catch (err) {
       await this.closeSettler(entry);
+      await entry.runtime?.closed();
       throw err;
     }
     logger.info({ source: this.options.source.description, entityTypes: entry.entityTypes, onFailure: entry.model.onFailure }, 'subscriber started');
@@ -172,6 +187,7 @@ export class SubscriptionManager {
     entry.running = undefined;
     await subscription?.stop();
     await this.closeSettler(entry);
+    if (subscription) await entry.runtime?.closed();
   }
 
   /** A stopped subscriber retries nothing; its last counts stay in the status. */
@@ -182,36 +198,4 @@ export class SubscriptionManager {
     entry.lastCounts = settler.counts();
     await settler.close();
   }
-}
-
-/** The subscriber's declared entity types, or those of the aggregates that apply its events. */
-function entityTypesOf(model: SubscriberModel): string[] {
-  if (model.explicitEntityTypes?.length) return [...new Set(model.explicitEntityTypes)];
-  const types = new Set<string>();
-  const unplaced: string[] = [];
-  for (const eventType of model.handlers.keys()) {
-    const applying = entityTypesApplying(eventType);
-    if (applying.length === 0) unplaced.push(eventType);
-    applying.forEach((type) => types.add(type));
-  }
-  if (unplaced.length > 0) throw new RegistrationError(unplacedEventsMessage(model, unplaced));
-  return [...types].sort();
-}
-
-/**
- * The entity type an event belongs to is known only from an @Aggregate that @Applies it. When none
- * does, the @Apply is as likely missing (or the aggregate's module not loaded) as the entity types
- * undeclared, so the message names both fixes.
- */
-function unplacedEventsMessage(model: SubscriberModel, unplaced: string[]): string {
-  const where = `@EventSubscriber('${model.subscriberId}') on class ${describeClass(model.subscriberClass)}`;
-  const handled = unplaced.map((eventType) => `${model.handlers.get(eventType)}() handles '${eventType}'`).join(', ');
-  const types = unplaced.map((eventType) => `'${eventType}'`).join(', ');
-  return (
-    `${where}: ${handled}, but no registered @Aggregate class has an @Apply method for ${types}, ` +
-    `so the entity types (Kafka topics, feed filter) that carry ${unplaced.length === 1 ? 'it' : 'them'} are unknown. Either ` +
-    `(1) add an @Apply method for ${types} to the @Aggregate class whose @Process methods emit ${unplaced.length === 1 ? 'it' : 'them'} ` +
-    `(and import that class's module before start(): an @Aggregate registers when its module loads), or ` +
-    `(2) declare the entity types on the subscriber: @EventSubscriber('${model.subscriberId}', { entityTypes: ['<the emitting aggregate's entity type>'] }).`
-  );
 }
