@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ReadFrom } from '../decorators/event-subscriber';
 import type { CursorStore } from './cursor-store';
 import type { EventSettler } from './event-settler';
+import type { FeedLag } from './feed-lag';
 
 /** One subscriber as a source runs it. */
 export interface Subscription {
@@ -32,4 +33,6 @@ export interface RunningSubscription {
 export interface EventSource {
   readonly description: string;
   start(subscription: Subscription): Promise<RunningSubscription>;
+  /** Where a subscriber stands in the feed and what waits after it (feed sources; Kafka's lag is its consumer group's). */
+  position?(subscription: Pick<Subscription, 'subscriberId' | 'entityTypes' | 'cursorStore'>): Promise<{ checkpoint?: string; lag: FeedLag }>;
 }

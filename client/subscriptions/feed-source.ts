@@ -6,6 +6,7 @@ import { CompletionTracker, finishedPrefix } from './completion-tracker';
 import type { CursorStore } from './cursor-store';
 import type { EventSource, RunningSubscription, Subscription } from './event-source';
 import { endOfFeed, type FeedReader } from './feed-end';
+import { feedLag } from './feed-lag';
 import { KeyedSerialQueue } from './keyed-serial-queue';
 
 interface FeedSourceCommonOptions {
@@ -47,6 +48,10 @@ export function feedSource(options: FeedSourceOptions): EventSource {
       });
       await running.start();
       return running;
+    },
+    async position(subscription) {
+      const checkpoint = await (subscription.cursorStore ?? cursors).load(subscription.subscriberId);
+      return { checkpoint, lag: await feedLag(reader, checkpoint, subscription.entityTypes) };
     },
   };
 }

@@ -4,7 +4,9 @@ export type { EventSubscriberOptions, FailurePolicy, ReadFrom } from '../decorat
 export { EventHandlerContext } from './event-handler-context';
 export type { HandlerWriteResult } from './event-handler-context';
 export { SubscriptionManager } from './subscription-manager';
-export type { SubscriptionManagerOptions, SubscriberStatus } from './subscription-manager';
+export type { SubscriptionManagerOptions, SubscriberPosition, SubscriberStatus } from './subscription-manager';
+export { feedLag } from './feed-lag';
+export type { FeedLag } from './feed-lag';
 export { kafkaSource } from './kafka-source';
 export type { KafkaSourceOptions } from './kafka-source';
 export { feedSource } from './feed-source';

@@ -1,4 +1,5 @@
-import type { SubscriberStatus } from './subscription-manager';
+import type { FeedLag } from './feed-lag';
+import type { SubscriberPosition, SubscriberStatus } from './subscription-manager';
 
 /**
  * The part of a prom-client Registry the gauges need. prom-client is an optional peer dependency (a
@@ -9,7 +10,7 @@ export interface MetricsRegistry {
 }
 
 /** The subscribers' status as Prometheus gauges labelled by subscriber, read at scrape time. */
-export function registerSubscriberMetrics(registry: MetricsRegistry, status: () => SubscriberStatus[]): void {
+export function registerSubscriberMetrics(registry: MetricsRegistry, status: () => SubscriberStatus[], positions: () => Promise<SubscriberPosition[]>): void {
   const { Gauge } = loadPromClient();
   const gauge = (name: string, help: string, value: (s: SubscriberStatus) => number) =>
     new Gauge({
@@ -27,6 +28,26 @@ export function registerSubscriberMetrics(registry: MetricsRegistry, status: () 
   gauge('eventuate_subscriber_dead_letters', 'Events whose handler failed after the last attempt, waiting for a retry or a discard', (s) => s.deadLetters.failed);
   gauge('eventuate_subscriber_parked_events', 'Events parked behind a dead letter of their entity, waiting to be handled in order', (s) => s.deadLetters.parked);
   gauge('eventuate_subscriber_parked_entities', 'Entities whose events wait behind a dead letter', (s) => s.deadLetters.parkedEntities);
+  // Both lag gauges come from one read of the feed per scrape.
+  let read: { at: number; positions: Promise<SubscriberPosition[]> } | undefined;
+  const positionsNow = () => {
+    if (!read || Date.now() - read.at > 100) read = { at: Date.now(), positions: positions() };
+    return read.positions;
+  };
+  gauge('eventuate_subscriber_rebuilding', '1 while a projection replays into a new copy (its current one serves)', (s) => (s.state === 'rebuilding' ? 1 : 0));
+  const lagGauge = (name: string, help: string, value: (lag: FeedLag) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['subscriber'],
+      registers: [registry as unknown as import('prom-client').Registry],
+      async collect() {
+        this.reset();
+        for (const p of await positionsNow()) if (p.lag) this.set({ subscriber: p.subscriberId }, value(p.lag));
+      },
+    });
+  lagGauge('eventuate_subscriber_lag_events', 'Events of its types after its feed checkpoint (counted up to 1000; feed sources only)', (lag) => lag.events);
+  lagGauge('eventuate_subscriber_lag_seconds', 'Age of the oldest event waiting after its feed checkpoint, 0 when none waits (feed sources only)', (lag) => lag.seconds);
 }
 
 function loadPromClient(): typeof import('prom-client') {

@@ -2,7 +2,9 @@ import pino, { type Logger } from 'pino';
 import { RegistrationError, describeClass } from '../registration-error';
 import { entityTypesOf } from './subscriber-entity-types';
 import type { DeadLetterCounts, DeadLetterStore } from './dead-letter-store';
+import type { CursorStore } from './cursor-store';
 import type { EventSource, RunningSubscription } from './event-source';
+import type { FeedLag } from './feed-lag';
 import { EventSettler } from './event-settler';
 import { subscriberModelOf, type SubscriberModel } from '../decorators/event-subscriber';
 import { SubscriberDeadLetters } from './subscriber-dead-letters';
@@ -37,6 +39,8 @@ export interface SubscriberStatus {
   subscriberId: string;
   entityTypes: string[];
   running: boolean;
+  /** 'halted': it stopped by itself (see error); 'rebuilding': a projection replaying into a new copy while its current one serves. */
+  state: 'running' | 'rebuilding' | 'stopped' | 'halted';
   /** Why it stopped by itself, if it did. */
   error?: Error;
   /** What its source is retrying after (feed read errors, a Kafka consumer restarting), while it does. */
@@ -45,10 +49,21 @@ export interface SubscriberStatus {
   deadLetters: DeadLetterCounts;
 }
 
+/** Where a subscriber stands in the feed: its checkpoint and what waits after it. */
+export interface SubscriberPosition {
+  subscriberId: string;
+  checkpoint?: string;
+  lag?: FeedLag;
+  /** Why the position could not be read (the source has no positions: Kafka; the store did not answer). */
+  unknown?: string;
+}
+
 interface Entry {
   subscriber: object;
   /** Set for a subscriber that brings its own runner (a projection). */
   runtime?: SubscriberRuntime;
+  /** Where its feed position is kept, when it keeps its own (a projection). */
+  cursorStore?: CursorStore;
   model: SubscriberModel;
   entityTypes: string[];
   running?: RunningSubscription;
@@ -114,10 +129,30 @@ export class SubscriptionManager {
       subscriberId: entry.model.subscriberId,
       entityTypes: entry.entityTypes,
       running: entry.running !== undefined,
+      state: entry.running ? (entry.runtime?.state ?? 'running') : entry.error ? 'halted' : 'stopped',
       error: entry.error,
       sourceError: entry.sourceError,
       deadLetters: entry.settler?.counts() ?? entry.lastCounts,
     }));
+  }
+
+  /**
+   * Each subscriber's checkpoint and lag (events waiting, up to 1000, and the oldest one's age), read
+   * from the feed now. A source without positions (Kafka: see the consumer group's lag) says so.
+   */
+  async positions(): Promise<SubscriberPosition[]> {
+    const source = this.options.source;
+    return Promise.all(
+      [...this.entries.values()].map(async (entry): Promise<SubscriberPosition> => {
+        const subscriberId = entry.model.subscriberId;
+        if (!source.position) return { subscriberId, unknown: `${source.description} keeps no feed positions` };
+        try {
+          return { subscriberId, ...(await source.position({ subscriberId, entityTypes: entry.entityTypes, cursorStore: entry.cursorStore })) };
+        } catch (err) {
+          return { subscriberId, unknown: (err as Error).message };
+        }
+      }),
+    );
   }
 
   /**
@@ -136,7 +171,7 @@ export class SubscriptionManager {
 
   /** Adds the subscribers' gauges (running, dead letters, parked events and entities) to a prom-client Registry (prom-client must be installed). */
   registerMetrics(registry: MetricsRegistry): void {
-    registerSubscriberMetrics(registry, () => this.status());
+    registerSubscriberMetrics(registry, () => this.status(), () => this.positions());
   }
 
   private async startEntry(entry: Entry): Promise<void> {
@@ -145,6 +180,7 @@ export class SubscriptionManager {
     entry.error = undefined;
     entry.sourceError = undefined;
     const own = await entry.runtime?.open(logger);
+    entry.cursorStore = own?.cursorStore;
     const settler = new EventSettler({
       subscriberId,
       policy: entry.model.onFailure,
