@@ -67,7 +67,7 @@ export class HttpEventStore implements EventStore {
       triggeringEventToken: request.triggeringEventToken,
       snapshot: request.snapshot,
     };
-    return this.send('POST', `/entity/${enc(request.entityType)}`, { body, entity: { entityType: request.entityType, entityId } });
+    return this.written(await this.send('POST', `/entity/${enc(request.entityType)}`, { body, entity: { entityType: request.entityType, entityId } }));
   }
 
   async append(request: AppendEventsRequest): Promise<AppendResult> {
@@ -78,7 +78,21 @@ export class HttpEventStore implements EventStore {
       triggeringEventToken: request.triggeringEventToken,
       snapshot: request.snapshot,
     };
-    return this.send('POST', path, { body, entity: request });
+    return this.written(await this.send('POST', path, { body, entity: request }));
+  }
+
+  /**
+   * A write's answer, which must carry its cursor: read-your-writes compares it with a reader's, and
+   * one taken as "the start of the feed" would pass at once. A server of a version before cursors is
+   * named rather than its answer passed on without one.
+   */
+  private written(result: AppendResult): AppendResult {
+    if (typeof result.cursor === 'string' && result.cursor !== '') return result;
+    throw new EventStoreError(
+      'internal_error',
+      `${this.base} answered the write (${result.entityType} ${result.entityId}, version ${result.entityVersion}) without its feed ` +
+        `cursor: the server is of an earlier version. The write was made; upgrade the server to get cursors`,
+    );
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {

@@ -84,6 +84,10 @@ const appendResult = {
     entityId: { type: 'string' },
     entityVersion: { type: 'integer' },
     eventIds: { type: 'array', items: { type: 'string' } },
+    cursor: {
+      type: 'string',
+      description: "The feed cursor of the last event written, comparable with any reader's cursor; a retried write answers with the first one's",
+    },
   },
 } as const;
 

@@ -68,6 +68,11 @@ export interface AppendResult {
   entityId: string;
   entityVersion: number;
   eventIds: string[];
+  /**
+   * The feed cursor of the last event written: a reader whose cursor is at or past it (compareCursors)
+   * has read every event of this write. A retried write returns the first write's cursor.
+   */
+  cursor: string;
 }
 
 export interface LoadOptions {

@@ -111,15 +111,22 @@ export class InMemoryEventStore implements EventStore, CommitWaiter {
       return event;
     });
     for (const event of stored) {
+      const entry: FeedEntry = { event, transactionId, position: BigInt(this.feed.length + 1) };
       target.events.push(event);
-      this.eventsById.set(event.eventId, { eventId: event.eventId, entityType, entityId, entityVersion: event.entityVersion });
-      this.feed.push({ event, transactionId, position: BigInt(this.feed.length + 1) });
+      this.feed.push(entry);
+      this.eventsById.set(event.eventId, { eventId: event.eventId, entityType, entityId, entityVersion: event.entityVersion, cursor: this.cursorOf(entry) });
     }
     target.updatedAt = now;
     if (request.snapshot) target.snapshots.push(snapshotAt(target.events.length, request.snapshot, now));
     this.entities.set(key, target);
     for (const listener of [...this.listeners]) listener();
-    return { entityType, entityId, entityVersion: target.events.length, eventIds: stored.map((e) => e.eventId) };
+    return {
+      entityType,
+      entityId,
+      entityVersion: target.events.length,
+      eventIds: stored.map((e) => e.eventId),
+      cursor: this.cursorOf(this.feed.at(-1)!),
+    };
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {

@@ -126,7 +126,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async write(request: AppendEventsRequest, statement: 'create' | 'append'): Promise<AppendResult> {
-    await this.ready();
+    const issuer = await this.ready();
     const { entityType, entityId, expectedVersion, triggeringEventToken, snapshot } = request;
     const events = request.events.map((e) => ({
       eventId: e.eventId?.toLowerCase() ?? uuidv4(),
@@ -149,24 +149,29 @@ export class PostgresEventStore implements EventStore {
       if (rows.length === 1) {
         this.commits.announceLocal();
         this.announcer.announce();
-        return { entityType, entityId, entityVersion: rows[0].entity_version, eventIds: events.map((e) => e.eventId) };
+        const [written] = rows;
+        return {
+          entityType,
+          entityId,
+          entityVersion: written.entity_version,
+          eventIds: events.map((e) => e.eventId),
+          cursor: cursorAt(issuer, written.transaction_id, written.position),
+        };
       }
     } catch (err) {
       // A unique violation means a concurrent writer won; anything else is not ours to explain.
       if ((err as { code?: string }).code !== '23505') throw translate(err);
     }
-    return this.explainRefusal(request);
+    return this.explainRefusal(request, issuer);
   }
 
-  private async explainRefusal(request: AppendEventsRequest): Promise<AppendResult> {
+  private async explainRefusal(request: AppendEventsRequest, issuer: CursorIssuer): Promise<AppendResult> {
     const ids = request.events.flatMap((e) => (e.eventId ? [e.eventId.toLowerCase()] : []));
     const row = await this.query('diagnose', [request.entityType, request.entityId, ids, request.triggeringEventToken ?? null]);
-    return resolveRefusedWrite({
-      ...request,
-      actualVersion: row[0].actual_version ?? undefined,
-      existing: row[0].existing as ExistingEvent[],
-      tokenSeen: row[0].token_seen,
-    });
+    const existing = (row[0].existing as Array<Omit<ExistingEvent, 'cursor'> & { transactionId: string; position: string }>).map(
+      ({ transactionId, position, ...event }) => ({ ...event, cursor: cursorAt(issuer, transactionId, position) }),
+    );
+    return resolveRefusedWrite({ ...request, actualVersion: row[0].actual_version ?? undefined, existing, tokenSeen: row[0].token_seen });
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
@@ -287,8 +292,6 @@ export class PostgresEventStore implements EventStore {
     const limit = pageSize(options.limit);
     options.entityTypes?.forEach(checkEntityType);
     const types = options.entityTypes?.length ? options.entityTypes : null;
-    const cursorAt = (transactionId: string, position: string) =>
-      encodeCursor(issuer.storeId, { transactionId: BigInt(transactionId), position: BigInt(position) });
     return longPoll(
       encodeCursor(issuer.storeId, start),
       async (after) => {
@@ -306,10 +309,10 @@ export class PostgresEventStore implements EventStore {
         const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon], pool);
         const events = rows
           .filter((r) => r.event_id !== null)
-          .map((r) => ({ ...toStoredEvent(r), cursor: cursorAt(r.transaction_id, r.position) }));
+          .map((r) => ({ ...toStoredEvent(r), cursor: cursorAt(issuer, r.transaction_id, r.position) }));
         let cursor = events.at(-1)?.cursor ?? after;
         // Fewer than a page: everything visible was read, including rows the type filter skipped.
-        if (events.length < limit && rows[0].newest_transaction_id !== null) cursor = cursorAt(rows[0].newest_transaction_id, rows[0].newest_position);
+        if (events.length < limit && rows[0].newest_transaction_id !== null) cursor = cursorAt(issuer, rows[0].newest_transaction_id, rows[0].newest_position);
         return { events, cursor };
       },
       this.commits,
@@ -374,6 +377,11 @@ export class PostgresEventStore implements EventStore {
       throw translate(err);
     }
   }
+}
+
+/** The cursor of a feed place as PostgreSQL gives it (xid8 and bigint as text). */
+function cursorAt(issuer: CursorIssuer, transactionId: string, position: string): string {
+  return encodeCursor(issuer.storeId, { transactionId: BigInt(transactionId), position: BigInt(position) });
 }
 
 function toStoredEvent(r: Row): StoredEvent {

@@ -12,7 +12,9 @@ export function buildQueries(s: string) {
       date_trunc('milliseconds', clock_timestamp())
     FROM ${from}, ${newEvents}
     ORDER BY ord
-    RETURNING 1`;
+    RETURNING position`;
+  // The feed place of the write's last event (the events' transaction_id defaults to this transaction's id).
+  const writtenCursor = `pg_current_xact_id()::text AS transaction_id, (SELECT max(position) FROM inserted)::text AS position`;
   const insertSnapshot = (from: string) => `
     INSERT INTO ${s}.snapshots (entity_type, entity_id, entity_version, snapshot_type, snapshot_data)
     SELECT $1, $2, ${from}.entity_version, $7, $8::jsonb FROM ${from} WHERE $7::text IS NOT NULL
@@ -31,7 +33,7 @@ export function buildQueries(s: string) {
       ),
       inserted AS (${insertEvents('created', '$3::int')}),
       snapshot AS (${insertSnapshot('created')})
-      SELECT entity_version FROM created`,
+      SELECT entity_version, ${writtenCursor} FROM created`,
 
     /**
      * $1 type, $2 id, $3 expected version, $4 event count, $5 events, $6 token, $7/$8 snapshot.
@@ -48,14 +50,15 @@ export function buildQueries(s: string) {
       ),
       inserted AS (${insertEvents('updated', '$3::int')}),
       snapshot AS (${insertSnapshot('updated')})
-      SELECT entity_version FROM updated`,
+      SELECT entity_version, ${writtenCursor} FROM updated`,
 
-    /** Why a create or append wrote nothing: $1 type, $2 id, $3 event ids, $4 token. */
+    /** Why a create or append wrote nothing: $1 type, $2 id, $3 event ids (with their feed places), $4 token. */
     diagnose: `
       SELECT
         (SELECT entity_version FROM ${s}.entities WHERE entity_type = $1 AND entity_id = $2) AS actual_version,
         (SELECT coalesce(json_agg(json_build_object('eventId', event_id, 'entityType', entity_type,
-            'entityId', entity_id, 'entityVersion', entity_version) ORDER BY position), '[]')
+            'entityId', entity_id, 'entityVersion', entity_version,
+            'transactionId', transaction_id::text, 'position', position::text) ORDER BY position), '[]')
           FROM ${s}.events WHERE event_id = ANY($3::uuid[])) AS existing,
         ($4::text IS NOT NULL AND EXISTS (
           SELECT 1 FROM ${s}.events WHERE entity_type = $1 AND entity_id = $2 AND triggering_event = $4)) AS token_seen`,

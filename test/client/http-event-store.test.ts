@@ -51,10 +51,29 @@ describe('HttpEventStore retries', () => {
       expect(created.entityVersion).toBe(1);
       const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".events`);
       expect(rows[0].n).toBe(1);
+      // The retry was answered from the stored rows: the cursor is the event's place in the feed.
+      expect((await store.readFeed()).events.map((e) => e.cursor)).toEqual([created.cursor]);
     } finally {
       proxy.close();
       await app.close();
       await db.drop();
+    }
+  });
+
+  it("names a server whose write answers carry no cursor (an earlier version's) instead of passing the answer on without one", async () => {
+    const older = createServer((req, res) => {
+      req.resume();
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ entityType: 'Old', entityId: 'o-1', entityVersion: 1, eventIds: ['5f0c6d52-1d7e-4d59-9a3c-0b3c4d2e1f00'] }));
+    });
+    await new Promise<void>((r) => older.listen(0, '127.0.0.1', r));
+    try {
+      const store = new HttpEventStore({ url: `http://127.0.0.1:${(older.address() as { port: number }).port}` });
+      await expect(store.create({ entityType: 'Old', entityId: 'o-1', events: [{ eventType: 'Made', eventData: {} }] })).rejects.toThrow(
+        /Old o-1, version 1\) without its feed cursor: the server is of an earlier version. The write was made/,
+      );
+    } finally {
+      older.close();
     }
   });
 
