@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
 import { decodeCursor } from '../src/cursor';
-import { EventStoreError, ServiceUnavailableError } from '../src/errors';
+import { EventStoreError, ServiceUnavailableError, ValidationError } from '../src/errors';
 import type { EventStore } from '../src/event-store';
 import type {
   AppendEventsRequest,
@@ -9,6 +9,7 @@ import type {
   EntityPage,
   EntityTypeSummary,
   EventToAppend,
+  FeedEnd,
   FeedOptions,
   FeedPage,
   HistoryOptions,
@@ -142,6 +143,21 @@ export class HttpEventStore implements EventStore {
     } catch (err) {
       // An aborted long poll is a normal end: nothing read.
       if (options.signal?.aborted) return { events: [], cursor: options.after ?? '' };
+      throw err;
+    }
+  }
+
+  async readFeedEnd(): Promise<FeedEnd> {
+    try {
+      return await this.send('GET', '/events/end', {});
+    } catch (err) {
+      // A server of a version before this route takes "end" for an event id, and refuses it as one.
+      if (err instanceof ValidationError && String(err.details.field ?? '').endsWith('eventId')) {
+        throw new EventStoreError(
+          'internal_error',
+          `${this.base} has no GET /events/end: the server is of an earlier version. Upgrade it, or read the feed to its end`,
+        );
+      }
       throw err;
     }
   }

@@ -274,6 +274,15 @@ export const readFeedSchema = {
   },
 } as const;
 
+export const feedEndSchema = {
+  tags: ['feed'],
+  summary: 'Where the feed ends now: the cursor a reader holds after reading it all; pass it as `after` to read only what commits later',
+  response: {
+    200: { type: 'object', required: ['cursor'], properties: { cursor: { type: 'string' } } },
+    ...errorResponses,
+  },
+} as const;
+
 export const streamFeedSchema = {
   tags: ['feed'],
   summary: 'The global feed as Server-Sent Events; each event id is its cursor (Last-Event-ID resumes)',

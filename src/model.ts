@@ -161,6 +161,15 @@ export interface FeedPage {
   cursor: string;
 }
 
+/** Where the feed ends now. */
+export interface FeedEnd {
+  /**
+   * The cursor a reader holds after reading the whole feed now (whatever its type filter): reading
+   * after it gives exactly the events committed later.
+   */
+  cursor: string;
+}
+
 export const MAX_EVENTS_PER_APPEND = 1000;
 export const MAX_PAGE_SIZE = 1000;
 export const DEFAULT_PAGE_SIZE = 100;

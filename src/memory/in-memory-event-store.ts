@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
 import { ExistingEvent, resolveRefusedWrite } from '../append-outcome';
-import { CursorIssuer, encodeCursor, newStoreId, positionIn, refusePastPresent } from '../cursor';
+import { CursorIssuer, encodeCursor, FEED_START, newStoreId, positionIn, refusePastPresent } from '../cursor';
 import { EntityNotFoundError, EventNotFoundError, ValidationError } from '../errors';
 import type { EventStore } from '../event-store';
 import { CommitWaiter, longPoll, waitForCommit } from '../long-poll';
@@ -10,6 +10,7 @@ import type {
   CreateEntityRequest,
   EntityPage,
   EntityTypeSummary,
+  FeedEnd,
   FeedOptions,
   FeedPage,
   HistoryOptions,
@@ -240,6 +241,11 @@ export class InMemoryEventStore implements EventStore, CommitWaiter {
       signal: options.signal,
       fallbackPollMs: this.options.feedFallbackPollMs,
     });
+  }
+
+  async readFeedEnd(): Promise<FeedEnd> {
+    const last = this.feed.at(-1);
+    return { cursor: last ? this.cursorOf(last) : encodeCursor(this.issuer.storeId, FEED_START) };
   }
 
   onCommit(listener: () => void): () => void {

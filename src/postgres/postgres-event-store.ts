@@ -1,7 +1,7 @@
 import { Pool, PoolConfig, QueryConfig } from 'pg';
 import { v4 as uuidv4 } from 'uuid';
 import { resolveRefusedWrite, ExistingEvent } from '../append-outcome';
-import { CursorIssuer, encodeCursor, positionIn, refusePastPresent } from '../cursor';
+import { CursorIssuer, encodeCursor, FEED_START, positionIn, refusePastPresent } from '../cursor';
 import { EntityNotFoundError, EventNotFoundError, EventStoreError, InvalidCursorError, ServiceUnavailableError, ValidationError } from '../errors';
 import type { EventStore } from '../event-store';
 import type {
@@ -10,6 +10,7 @@ import type {
   CreateEntityRequest,
   EntityPage,
   EntityTypeSummary,
+  FeedEnd,
   FeedOptions,
   FeedPage,
   HistoryOptions,
@@ -296,10 +297,8 @@ export class PostgresEventStore implements EventStore {
       encodeCursor(issuer.storeId, start),
       async (after) => {
         const position = positionIn(after, issuer);
-        // Two statements, in this order: the horizon's proof needs the rows read with a later snapshot than its own.
-        const [present] = await this.query('feedHorizon', [], pool);
-        if (present.store_id !== issuer.storeId) {
-          if (this.issuer === issuerPromise) this.issuer = undefined;
+        const present = await this.presentHorizon(pool, issuerPromise, issuer);
+        if (!present) {
           throw new InvalidCursorError(
             `the feed of schema ${this.schema} was renumbered (repair-after-restore) while this store was running: cursors from ` +
               `before (${issuer.storeId}) are no place in it. Start again without a cursor or from a cursor the store gives now`,
@@ -318,6 +317,39 @@ export class PostgresEventStore implements EventStore {
       this.commits,
       { waitMs: options.waitMs ?? 0, signal: options.signal, fallbackPollMs: this.feedFallbackPollMs },
     );
+  }
+
+  /**
+   * Where the feed ends now: the newest event below the horizon, the cursor a reader that read the
+   * whole feed would hold. Two index lookups whatever the feed's length; on the catch-up pool, as a
+   * feed read that does not wait.
+   */
+  async readFeedEnd(): Promise<FeedEnd> {
+    for (let attempt = 1; ; attempt++) {
+      const issuerPromise = this.ready();
+      const issuer = await issuerPromise;
+      const present = await this.presentHorizon(this.catchUpPool, issuerPromise, issuer);
+      if (!present) {
+        // Renumbered by repair-after-restore: the identity was dropped, the end is the new feed's.
+        if (attempt < 2) continue;
+        throw new Error(`the store identity of schema ${this.schema} changed twice during one read of the feed's end`);
+      }
+      const [newest] = await this.query('feedEnd', [present.horizon], this.catchUpPool);
+      return { cursor: newest ? cursorAt(issuer, newest.transaction_id, newest.position) : encodeCursor(issuer.storeId, FEED_START) };
+    }
+  }
+
+  /**
+   * The feed's horizon (see `feedHorizon`), from a statement of its own: the statement that reads
+   * below it must come after, since the horizon's proof needs the rows read with a later snapshot
+   * than its own. Undefined when repair-after-restore renumbered the feed under this store, whose
+   * identity is then read again on the next call.
+   */
+  private async presentHorizon(pool: Pool, issuerPromise: Promise<CursorIssuer>, issuer: CursorIssuer): Promise<Row | undefined> {
+    const [present] = await this.query('feedHorizon', [], pool);
+    if (present.store_id === issuer.storeId) return present;
+    if (this.issuer === issuerPromise) this.issuer = undefined;
+    return undefined;
   }
 
   /** Calls `listener` after events are committed (by any writer of this schema). */

@@ -13,6 +13,13 @@ export function buildQueries(s: string) {
     FROM ${from}, ${newEvents}
     ORDER BY ord
     RETURNING position`;
+  // The newest row below the horizon `horizon` (from `feedHorizon`) meeting `condition`: the farthest
+  // a reader's cursor may move, so the feed's reads and its end share it.
+  const newestVisible = (condition: string, horizon: string) => `
+    SELECT transaction_id::text AS transaction_id, position::text AS position
+    FROM ${s}.events
+    WHERE ${condition} AND transaction_id < ${horizon}
+    ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`;
   // The feed place of the write's last event (the events' transaction_id defaults to this transaction's id).
   const writtenCursor = `pg_current_xact_id()::text AS transaction_id, (SELECT max(position) FROM inserted)::text AS position`;
   const insertSnapshot = (from: string) => `
@@ -192,14 +199,17 @@ export function buildQueries(s: string) {
         WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < $5::xid8
           AND ($4::text[] IS NULL OR entity_type = ANY($4::text[]))
         ORDER BY events.transaction_id, events.position LIMIT $3),
-      newest AS (
-        SELECT transaction_id::text AS transaction_id, position::text AS position
-        FROM ${s}.events
-        WHERE $4::text[] IS NOT NULL AND (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < $5::xid8
-        ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1)
+      newest AS (${newestVisible('$4::text[] IS NOT NULL AND (transaction_id, position) > ($1::xid8, $2::bigint)', '$5::xid8')})
       SELECT page.*, newest.transaction_id AS newest_transaction_id, newest.position AS newest_position
       FROM (SELECT 1) one LEFT JOIN page ON true LEFT JOIN newest ON true
       ORDER BY page.transaction_id::xid8, page.position::bigint`,
+
+    /**
+     * Where the feed ends now: the place a reader that read everything would hold, $1 the horizon
+     * from `feedHorizon`, computed by an earlier statement (as for `feed`). No row: the feed is empty
+     * (below the horizon). One index step back from the horizon, whatever the feed's length.
+     */
+    feedEnd: newestVisible('true', '$1::xid8'),
 
     /**
      * The store's identity, and whether its events hold transaction ids the cluster has not reached:

@@ -60,9 +60,15 @@ describe('HttpEventStore retries', () => {
     }
   });
 
-  it("names a server whose write answers carry no cursor (an earlier version's) instead of passing the answer on without one", async () => {
+  it("names a server of an earlier version (write answers without a cursor, no GET /events/end) instead of passing its answers on", async () => {
+    // What a server before cursors answered: a write without `cursor`, and /events/end taken for an event id.
     const older = createServer((req, res) => {
       req.resume();
+      if (req.method === 'GET' && req.url === '/events/end') {
+        res.writeHead(400, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ error: 'validation_error', status: 400, detail: 'params/eventId must match pattern', field: 'params/eventId' }));
+        return;
+      }
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ entityType: 'Old', entityId: 'o-1', entityVersion: 1, eventIds: ['5f0c6d52-1d7e-4d59-9a3c-0b3c4d2e1f00'] }));
     });
@@ -72,6 +78,7 @@ describe('HttpEventStore retries', () => {
       await expect(store.create({ entityType: 'Old', entityId: 'o-1', events: [{ eventType: 'Made', eventData: {} }] })).rejects.toThrow(
         /Old o-1, version 1\) without its feed cursor: the server is of an earlier version. The write was made/,
       );
+      await expect(store.readFeedEnd()).rejects.toThrow(/has no GET \/events\/end: the server is of an earlier version/);
     } finally {
       older.close();
     }

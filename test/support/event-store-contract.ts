@@ -323,6 +323,29 @@ export function eventStoreContract(name: string, open: (options: ContractStoreOp
       await expect(store.readFeed({ after: 'garbage!' })).rejects.toBeInstanceOf(InvalidCursorError);
     });
 
+    it('answers where the feed ends: the cursor a reader holds after reading it all, after which come exactly the later writes', async () => {
+      const t = type();
+      const start = (await store.readFeedEnd()).cursor;
+      for (let i = 0; i < 3; i++) await store.create({ entityType: t, events: opened(2) });
+      await awaitFeed(store, start, 6, [t]);
+      const end = (await store.readFeedEnd()).cursor;
+      expect(end).toBe(await drain(store, start));
+      // A reader of one type only holds the same place at the end.
+      expect((await store.readFeed({ after: start, entityTypes: [t] })).cursor).toBe(end);
+
+      const later = await store.create({ entityType: t, events: opened(2) });
+      const next = await store.append({ entityType: t, entityId: later.entityId, expectedVersion: 2, events: opened(1) });
+      await awaitFeed(store, end, 3);
+      const page = await store.readFeed({ after: end });
+      expect(page.events.map((e) => [e.entityId, e.entityVersion])).toEqual([
+        [later.entityId, 1],
+        [later.entityId, 2],
+        [later.entityId, 3],
+      ]);
+      expect((await store.readFeedEnd()).cursor).toBe(next.cursor);
+      expect(decodeCursor(end).storeId).toBe(decodeCursor(next.cursor).storeId);
+    });
+
     it('long-polls: a waiting read is woken by the commit itself', async () => {
       const t = type();
       const cursor = await drain(store, undefined);
