@@ -48,6 +48,7 @@ export type { AppendResult, JsonObject, StoredEvent } from '../src/model';
 export { compareCursors } from '../src/cursor';
 export { PostgresEventStore } from '../src/postgres/postgres-event-store';
 export type { PostgresEventStoreOptions } from '../src/postgres/postgres-event-store';
+export type { TransactionalEventStore } from '../src/postgres/caller-transaction';
 export { InMemoryEventStore } from '../src/memory/in-memory-event-store';
 export { HttpEventStore } from './http-event-store';
 export type { HttpEventStoreOptions } from './http-event-store';

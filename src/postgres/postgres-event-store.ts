@@ -1,4 +1,4 @@
-import { Pool, PoolConfig, QueryConfig } from 'pg';
+import { ClientBase, Pool, PoolConfig, QueryConfig } from 'pg';
 import { v4 as uuidv4 } from 'uuid';
 import { resolveRefusedWrite, ExistingEvent } from '../append-outcome';
 import { CursorIssuer, encodeCursor, FEED_START, positionIn, refusePastPresent } from '../cursor';
@@ -33,12 +33,14 @@ import {
   pageSize,
 } from '../validation';
 import { longPoll } from '../long-poll';
+import { callerTransaction, TransactionalEventStore } from './caller-transaction';
 import { CommitAnnouncer } from './commit-announcer';
 import { CommitListener } from './commit-listener';
 import { eventsChannel, migrate } from './migrations';
 import { buildQueries, Queries } from './queries';
 import { isTimeout, isUnavailable, quoteIdent } from './sql';
 import { issuerOf, StoreIdentityRow } from './store-identity';
+import { ownTransactions, Queryable, Row, WriteTarget } from './write-target';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
@@ -67,8 +69,6 @@ export interface PostgresEventStoreOptions {
 
 const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
-type Row = Record<string, any>;
-
 /** The event store on PostgreSQL: every write is one statement, every failure an EventStoreError. */
 export class PostgresEventStore implements EventStore {
   readonly schema: string;
@@ -78,6 +78,8 @@ export class PostgresEventStore implements EventStore {
   private readonly sql: Queries;
   private readonly commits: CommitListener;
   private readonly announcer: CommitAnnouncer;
+  /** The store's own writes: each a transaction of its own on the pool, announced once committed. */
+  private readonly ownTransactions: WriteTarget;
   private readonly feedFallbackPollMs?: number;
   private issuer?: Promise<CursorIssuer>;
 
@@ -114,20 +116,60 @@ export class PostgresEventStore implements EventStore {
     const storeId = uuidv4();
     this.commits = new CommitListener({ ...options.pool, connectionString: options.connectionString }, eventsChannel(this.schema), storeId);
     this.announcer = new CommitAnnouncer(this.pool, eventsChannel(this.schema), storeId);
+    this.ownTransactions = ownTransactions(this.pool, () => {
+      this.commits.announceLocal();
+      this.announcer.announce();
+    });
   }
 
   async create(request: CreateEntityRequest): Promise<AppendResult> {
-    checkCreateRequest(request);
-    return this.write({ ...request, entityId: request.entityId ?? uuidv4(), expectedVersion: 0 }, 'create');
+    return this.createOn(() => this.ownTransactions, request);
   }
 
   async append(request: AppendEventsRequest): Promise<AppendResult> {
-    checkAppendRequest(request);
-    return this.write(request, 'append');
+    return this.appendOn(() => this.ownTransactions, request);
   }
 
-  private async write(request: AppendEventsRequest, statement: 'create' | 'append'): Promise<AppendResult> {
+  /**
+   * Creates, appends and loads inside a transaction the caller holds on `client` (connected to this
+   * store's database, BEGIN sent): the caller's own changes and the events commit together or not at
+   * all, a transactional outbox without the outbox. Nothing here sends BEGIN, COMMIT or ROLLBACK.
+   * A refused write (OptimisticLockingError, EntityAlreadyExistsError, DuplicateTriggeringEventError)
+   * or a failed one leaves the transaction as it was before the write, and usable: each write runs
+   * under a savepoint. Await each call before sending the client anything else: a statement of yours
+   * run while a write is under way would be undone with it if it is refused.
+   * An answer's cursor is where the events will stand in the feed once committed. Each event's
+   * createdAt is the time it was written, not the transaction's start. While the transaction is open,
+   * it holds back the feed of every reader of this database (its horizon counts the database's
+   * transactions): keep it short.
+   */
+  inTransaction(client: ClientBase): TransactionalEventStore {
+    const target = (issuer: CursorIssuer) =>
+      callerTransaction(client, { schema: quoteIdent(this.schema), storeId: issuer.storeId, channel: eventsChannel(this.schema) });
+    return {
+      create: (request) => this.createOn(target, request),
+      append: (request) => this.appendOn(target, request),
+      load: (entityType, entityId, options) => this.loadOn(client, entityType, entityId, options),
+    };
+  }
+
+  private async createOn(target: (issuer: CursorIssuer) => WriteTarget, request: CreateEntityRequest): Promise<AppendResult> {
+    checkCreateRequest(request);
+    return this.write({ ...request, entityId: request.entityId ?? uuidv4(), expectedVersion: 0 }, 'create', target);
+  }
+
+  private async appendOn(target: (issuer: CursorIssuer) => WriteTarget, request: AppendEventsRequest): Promise<AppendResult> {
+    checkAppendRequest(request);
+    return this.write(request, 'append', target);
+  }
+
+  private async write(
+    request: AppendEventsRequest,
+    statement: 'create' | 'append',
+    targetFor: (issuer: CursorIssuer) => WriteTarget,
+  ): Promise<AppendResult> {
     const issuer = await this.ready();
+    const target = targetFor(issuer);
     const { entityType, entityId, expectedVersion, triggeringEventToken, snapshot } = request;
     const events = request.events.map((e) => ({
       eventId: e.eventId?.toLowerCase() ?? uuidv4(),
@@ -145,30 +187,25 @@ export class PostgresEventStore implements EventStore {
       snapshot?.snapshotType ?? null,
       snapshot ? JSON.stringify(snapshot.snapshotData) : null,
     ];
+    let written: Row | undefined;
     try {
-      const { rows } = await this.pool.query(this.prepared(statement, params));
-      if (rows.length === 1) {
-        this.commits.announceLocal();
-        this.announcer.announce();
-        const [written] = rows;
-        return {
-          entityType,
-          entityId,
-          entityVersion: written.entity_version,
-          eventIds: events.map((e) => e.eventId),
-          cursor: cursorAt(issuer, written.transaction_id, written.position),
-        };
-      }
+      written = await target.write(this.prepared(statement, params));
     } catch (err) {
-      // A unique violation means a concurrent writer won; anything else is not ours to explain.
-      if ((err as { code?: string }).code !== '23505') throw translate(err);
+      throw translate(err);
     }
-    return this.explainRefusal(request, issuer);
+    if (!written) return this.explainRefusal(request, issuer, target.reader);
+    return {
+      entityType,
+      entityId,
+      entityVersion: written.entity_version,
+      eventIds: events.map((e) => e.eventId),
+      cursor: cursorAt(issuer, written.transaction_id, written.position),
+    };
   }
 
-  private async explainRefusal(request: AppendEventsRequest, issuer: CursorIssuer): Promise<AppendResult> {
+  private async explainRefusal(request: AppendEventsRequest, issuer: CursorIssuer, on: Queryable): Promise<AppendResult> {
     const ids = request.events.flatMap((e) => (e.eventId ? [e.eventId.toLowerCase()] : []));
-    const row = await this.query('diagnose', [request.entityType, request.entityId, ids, request.triggeringEventToken ?? null]);
+    const row = await this.query('diagnose', [request.entityType, request.entityId, ids, request.triggeringEventToken ?? null], on);
     const existing = (row[0].existing as Array<Omit<ExistingEvent, 'cursor'> & { transactionId: string; position: string }>).map(
       ({ transactionId, position, ...event }) => ({ ...event, cursor: cursorAt(issuer, transactionId, position) }),
     );
@@ -176,20 +213,19 @@ export class PostgresEventStore implements EventStore {
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
+    return this.loadOn(this.pool, entityType, entityId, options);
+  }
+
+  private async loadOn(on: Queryable, entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
     checkEntityType(entityType);
     checkEntityId(entityId);
     if (options.toVersion !== undefined) checkVersion(options.toVersion, 'toVersion', 1);
     if (options.asOf !== undefined && Number.isNaN(options.asOf.getTime())) throw new ValidationError('asOf must be a valid date');
-    const [head] = await this.query('loadHead', [
-      entityType,
-      entityId,
-      options.toVersion ?? null,
-      options.asOf ?? null,
-      options.useSnapshot !== false,
-    ]);
+    const headParams = [entityType, entityId, options.toVersion ?? null, options.asOf ?? null, options.useSnapshot !== false];
+    const [head] = await this.query('loadHead', headParams, on);
     if (!head || head.bound === null) throw new EntityNotFoundError(entityType, entityId);
     const from = head.snapshot_version ?? 0;
-    const rows = await this.query('eventRange', [entityType, entityId, from, head.bound]);
+    const rows = await this.query('eventRange', [entityType, entityId, from, head.bound], on);
     return {
       entityType,
       entityId,
@@ -402,9 +438,9 @@ export class PostgresEventStore implements EventStore {
     return { name: `eventuate.${this.schema}.${statement}`, text: this.sql[statement], values };
   }
 
-  private async query(statement: keyof Queries, params: unknown[], pool = this.pool): Promise<Row[]> {
+  private async query(statement: keyof Queries, params: unknown[], on: Queryable = this.pool): Promise<Row[]> {
     try {
-      return (await pool.query(this.prepared(statement, params))).rows;
+      return (await on.query(this.prepared(statement, params))).rows;
     } catch (err) {
       throw translate(err);
     }

@@ -3,13 +3,15 @@ export function buildQueries(s: string) {
   const eventColumns = `event_id::text AS event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata,
     triggering_event, created_at`;
   const newEvents = `jsonb_array_elements($5::jsonb) WITH ORDINALITY AS batch(e, ord)`;
-  // created_at is the time of the write (not of its transaction's start, so one entity's versions
-  // and times never disagree), in milliseconds: the precision every reader gets back, so that
-  // `asOf` = an event's own createdAt selects that event.
+  // Every time a write records is the time of the write, not of its transaction's start (now()): a
+  // transaction the caller holds may be long, and one entity's versions and times must never
+  // disagree. In milliseconds: the precision every reader gets back, so that `asOf` = an event's own
+  // createdAt selects that event.
+  const writtenAt = `date_trunc('milliseconds', clock_timestamp())`;
   const insertEvents = (from: string, firstVersionMinusOne: string) => `
     INSERT INTO ${s}.events (event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata, triggering_event, created_at)
     SELECT (e->>'eventId')::uuid, $1, $2, ${firstVersionMinusOne} + ord::int, e->>'eventType', e->'eventData', e->'metadata', $6,
-      date_trunc('milliseconds', clock_timestamp())
+      ${writtenAt}
     FROM ${from}, ${newEvents}
     ORDER BY ord
     RETURNING position`;
@@ -23,8 +25,8 @@ export function buildQueries(s: string) {
   // The feed place of the write's last event (the events' transaction_id defaults to this transaction's id).
   const writtenCursor = `pg_current_xact_id()::text AS transaction_id, (SELECT max(position) FROM inserted)::text AS position`;
   const insertSnapshot = (from: string) => `
-    INSERT INTO ${s}.snapshots (entity_type, entity_id, entity_version, snapshot_type, snapshot_data)
-    SELECT $1, $2, ${from}.entity_version, $7, $8::jsonb FROM ${from} WHERE $7::text IS NOT NULL
+    INSERT INTO ${s}.snapshots (entity_type, entity_id, entity_version, snapshot_type, snapshot_data, created_at)
+    SELECT $1, $2, ${from}.entity_version, $7, $8::jsonb, ${writtenAt} FROM ${from} WHERE $7::text IS NOT NULL
     ON CONFLICT DO NOTHING
     RETURNING 1`;
 
@@ -34,7 +36,8 @@ export function buildQueries(s: string) {
     /** The parameters of `append` with expected version 0. One statement: all or nothing. */
     create: `
       WITH created AS (
-        INSERT INTO ${s}.entities (entity_type, entity_id, entity_version) VALUES ($1, $2, $3::int + $4::int)
+        INSERT INTO ${s}.entities (entity_type, entity_id, entity_version, created_at, updated_at)
+        SELECT $1, $2, $3::int + $4::int, at, at FROM (SELECT ${writtenAt} AS at) clock
         ON CONFLICT DO NOTHING
         RETURNING entity_version
       ),
@@ -49,7 +52,7 @@ export function buildQueries(s: string) {
      */
     append: `
       WITH updated AS (
-        UPDATE ${s}.entities SET entity_version = $3::int + $4::int, updated_at = now()
+        UPDATE ${s}.entities SET entity_version = $3::int + $4::int, updated_at = ${writtenAt}
         WHERE entity_type = $1 AND entity_id = $2 AND entity_version = $3::int
           AND ($6::text IS NULL OR NOT EXISTS (
             SELECT 1 FROM ${s}.events WHERE entity_type = $1 AND entity_id = $2 AND triggering_event = $6))
