@@ -48,6 +48,12 @@ export interface EntityWithIdAndVersion<A> {
 export interface EntityWriteResult<A> extends EntityWithIdAndVersion<A> {
   /** The ids of the events written, in order; empty when the command produced none. */
   eventIds: string[];
+  /**
+   * The feed cursor of the last event written (see AppendResult.cursor): a reader at or past it
+   * (compareCursors) has seen this write. Absent when nothing was written: the command produced no
+   * events (or, for a subscriber's write, an earlier delivery made it).
+   */
+  cursor?: string;
 }
 
 interface RebuiltEntity<A> extends EntityWithIdAndVersion<A> {
@@ -102,7 +108,7 @@ export class AggregateRepository<A> {
       triggeringEventToken: options.triggeringEventToken,
       snapshot: this.snapshotIfDue(entity, events.length, events.length),
     });
-    return { entity, entityId: result.entityId, entityVersion: result.entityVersion, eventIds: result.eventIds };
+    return { entity, entityId: result.entityId, entityVersion: result.entityVersion, eventIds: result.eventIds, cursor: result.cursor };
   }
 
   /**
@@ -128,7 +134,7 @@ export class AggregateRepository<A> {
           triggeringEventToken: options.triggeringEventToken,
           snapshot: this.snapshotIfDue(current.entity, newVersion, newVersion - current.snapshotVersion),
         });
-        return { entity: current.entity, entityId, entityVersion: result.entityVersion, eventIds: result.eventIds };
+        return { entity: current.entity, entityId, entityVersion: result.entityVersion, eventIds: result.eventIds, cursor: result.cursor };
       } catch (error) {
         if (!(error instanceof OptimisticLockingError)) throw error;
         if (attempt >= this.maxAttempts) {

@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
 import { decodeCursor } from '../src/cursor';
-import { EventStoreError, ServiceUnavailableError } from '../src/errors';
+import { EventStoreError, ServiceUnavailableError, ValidationError } from '../src/errors';
 import type { EventStore } from '../src/event-store';
 import type {
   AppendEventsRequest,
@@ -9,6 +9,7 @@ import type {
   EntityPage,
   EntityTypeSummary,
   EventToAppend,
+  FeedEnd,
   FeedOptions,
   FeedPage,
   HistoryOptions,
@@ -67,7 +68,7 @@ export class HttpEventStore implements EventStore {
       triggeringEventToken: request.triggeringEventToken,
       snapshot: request.snapshot,
     };
-    return this.send('POST', `/entity/${enc(request.entityType)}`, { body, entity: { entityType: request.entityType, entityId } });
+    return this.written(await this.send('POST', `/entity/${enc(request.entityType)}`, { body, entity: { entityType: request.entityType, entityId } }));
   }
 
   async append(request: AppendEventsRequest): Promise<AppendResult> {
@@ -78,7 +79,21 @@ export class HttpEventStore implements EventStore {
       triggeringEventToken: request.triggeringEventToken,
       snapshot: request.snapshot,
     };
-    return this.send('POST', path, { body, entity: request });
+    return this.written(await this.send('POST', path, { body, entity: request }));
+  }
+
+  /**
+   * A write's answer, which must carry its cursor: read-your-writes compares it with a reader's, and
+   * one taken as "the start of the feed" would pass at once. A server of a version before cursors is
+   * named rather than its answer passed on without one.
+   */
+  private written(result: AppendResult): AppendResult {
+    if (typeof result.cursor === 'string' && result.cursor !== '') return result;
+    throw new EventStoreError(
+      'internal_error',
+      `${this.base} answered the write (${result.entityType} ${result.entityId}, version ${result.entityVersion}) without its feed ` +
+        `cursor: the server is of an earlier version. The write was made; upgrade the server to get cursors`,
+    );
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
@@ -128,6 +143,21 @@ export class HttpEventStore implements EventStore {
     } catch (err) {
       // An aborted long poll is a normal end: nothing read.
       if (options.signal?.aborted) return { events: [], cursor: options.after ?? '' };
+      throw err;
+    }
+  }
+
+  async readFeedEnd(): Promise<FeedEnd> {
+    try {
+      return await this.send('GET', '/events/end', {});
+    } catch (err) {
+      // A server of a version before this route takes "end" for an event id, and refuses it as one.
+      if (err instanceof ValidationError && String(err.details.field ?? '').endsWith('eventId')) {
+        throw new EventStoreError(
+          'internal_error',
+          `${this.base} has no GET /events/end: the server is of an earlier version. Upgrade it, or read the feed to its end`,
+        );
+      }
       throw err;
     }
   }

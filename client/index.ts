@@ -36,6 +36,7 @@ export {
   EntityAlreadyExistsError,
   EntityNotFoundError,
   EventStoreError,
+  InvalidCursorError,
   OptimisticLockingError,
   ServiceUnavailableError,
   TooManyRequestsError,
@@ -43,9 +44,11 @@ export {
   ValidationError,
 } from '../src/errors';
 export type { EventStore } from '../src/event-store';
-export type { JsonObject, StoredEvent } from '../src/model';
+export type { AppendResult, JsonObject, StoredEvent } from '../src/model';
+export { compareCursors } from '../src/cursor';
 export { PostgresEventStore } from '../src/postgres/postgres-event-store';
 export type { PostgresEventStoreOptions } from '../src/postgres/postgres-event-store';
+export type { TransactionalEventStore } from '../src/postgres/caller-transaction';
 export { InMemoryEventStore } from '../src/memory/in-memory-event-store';
 export { HttpEventStore } from './http-event-store';
 export type { HttpEventStoreOptions } from './http-event-store';

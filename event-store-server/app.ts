@@ -137,7 +137,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(async (routes) => {
     registerEntityWriteRoutes(routes, { store, metrics, writes, maxEventMessageBytes: options.maxEventMessageBytes });
     registerEntityReadRoutes(routes, { store });
-    registerFeedRoutes(routes, { tail, streams, longPolls, shutdown: shutdown.signal, heartbeatMs: options.heartbeatMs ?? 15_000 });
+    registerFeedRoutes(routes, { store, tail, streams, longPolls, shutdown: shutdown.signal, heartbeatMs: options.heartbeatMs ?? 15_000 });
     registerOpsRoutes(routes, {
       store,
       metrics,

@@ -84,6 +84,10 @@ const appendResult = {
     entityId: { type: 'string' },
     entityVersion: { type: 'integer' },
     eventIds: { type: 'array', items: { type: 'string' } },
+    cursor: {
+      type: 'string',
+      description: "The feed cursor of the last event written, comparable with any reader's cursor; a retried write answers with the first one's",
+    },
   },
 } as const;
 
@@ -266,6 +270,15 @@ export const readFeedSchema = {
   },
   response: {
     200: { type: 'object', properties: { events: { type: 'array', items: storedEvent }, cursor: { type: 'string' } } },
+    ...errorResponses,
+  },
+} as const;
+
+export const feedEndSchema = {
+  tags: ['feed'],
+  summary: 'Where the feed ends now: the cursor a reader holds after reading it all; pass it as `after` to read only what commits later',
+  response: {
+    200: { type: 'object', required: ['cursor'], properties: { cursor: { type: 'string' } } },
     ...errorResponses,
   },
 } as const;

@@ -12,6 +12,8 @@ export interface ExistingEvent {
   entityType: string;
   entityId: string;
   entityVersion: number;
+  /** Its feed cursor: a retried batch answers with its last event's. */
+  cursor: string;
 }
 
 export interface RefusedWrite {
@@ -72,5 +74,7 @@ function sameBatch(write: RefusedWrite): AppendResult | undefined {
     entityId: write.entityId,
     entityVersion: write.expectedVersion + ids.length,
     eventIds: ids as string[],
+    // One batch is one transaction, its events' positions in version order: the last event is the batch's last in the feed.
+    cursor: byId.get(ids.at(-1)!)!.cursor,
   };
 }

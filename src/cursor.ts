@@ -131,3 +131,34 @@ export function refusePastPresent(position: FeedPosition, present: { transaction
     );
   }
 }
+
+/**
+ * The order of two cursors of one store's feed: negative when `a` lies before `b`, 0 at the same
+ * place, positive after. A write's `cursor` compared with a reader's checkpoint says whether that
+ * reader has read the write: it has when its cursor is at or past the write's. Absent or empty is
+ * the start of the feed, before everything. Cursors of two stores have no order between them (the
+ * same numbers mean different events there), so they are refused with an InvalidCursorError naming
+ * both stores; so is a cursor without a store identity (an earlier version's), which could be either's.
+ */
+export function compareCursors(a: string | undefined, b: string | undefined): number {
+  const [first, second] = [decodeCursor(a), decodeCursor(b)];
+  const isStart = (c: DecodedCursor) => c.transactionId === 0n && c.position === 0n;
+  for (const [cursor, decoded] of [
+    [a, first],
+    [b, second],
+  ] as const) {
+    if (decoded.storeId === undefined && !isStart(decoded)) {
+      throw new InvalidCursorError(
+        `cannot compare cursor ${JSON.stringify(cursor)}: it carries no store identity (an earlier version's cursor), so which ` +
+          `store's feed it belongs to is unknown. Compare cursors the store gives now`,
+      );
+    }
+  }
+  if (first.storeId !== undefined && second.storeId !== undefined && first.storeId !== second.storeId) {
+    throw new InvalidCursorError(
+      `cannot compare cursors of two event stores (${first.storeId} and ${second.storeId}): a cursor has an order only in ` +
+        `the feed of the store that gave it (after repair-after-restore, cursors from before the repair are another store's)`,
+    );
+  }
+  return compareFeedPositions(first, second);
+}

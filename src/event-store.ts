@@ -4,6 +4,7 @@ import type {
   CreateEntityRequest,
   EntityPage,
   EntityTypeSummary,
+  FeedEnd,
   FeedOptions,
   FeedPage,
   HistoryOptions,
@@ -39,5 +40,7 @@ export interface EventStore {
   listEntityTypes(): Promise<EntityTypeSummary[]>;
   /** The global, gap-free feed of committed events in commit order. */
   readFeed(options?: FeedOptions): Promise<FeedPage>;
+  /** Where the feed ends now, without reading it: start a reader there to get only what commits later. */
+  readFeedEnd(): Promise<FeedEnd>;
   close(): Promise<void>;
 }

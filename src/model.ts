@@ -68,6 +68,11 @@ export interface AppendResult {
   entityId: string;
   entityVersion: number;
   eventIds: string[];
+  /**
+   * The feed cursor of the last event written: a reader whose cursor is at or past it (compareCursors)
+   * has read every event of this write. A retried write returns the first write's cursor.
+   */
+  cursor: string;
 }
 
 export interface LoadOptions {
@@ -153,6 +158,15 @@ export interface FeedPage {
   /** Events in commit order, each with its `cursor`. */
   events: StoredEvent[];
   /** Resume after this; unchanged when nothing was read. */
+  cursor: string;
+}
+
+/** Where the feed ends now. */
+export interface FeedEnd {
+  /**
+   * The cursor a reader holds after reading the whole feed now (whatever its type filter): reading
+   * after it gives exactly the events committed later.
+   */
   cursor: string;
 }
 

@@ -1,4 +1,3 @@
-import type { FeedPage } from '../../src/model';
 import { formatEventJson, formatEventLine } from '../support/event-format';
 import { parseCommandArgs, reportingErrors, SERVER_OPTIONS_HELP, serverConnection, serverOptions, serverStore, UsageError } from '../support/client-args';
 import type { Command } from './command';
@@ -41,7 +40,7 @@ export const command: Command = {
       const stop = () => stopping.abort();
       process.once('SIGINT', stop).once('SIGTERM', stop);
       try {
-        let cursor = values.after ?? (values['from-start'] ? undefined : await endOfFeed((after) => store.readFeed({ after, limit: PAGE_SIZE, entityTypes })));
+        let cursor = values.after ?? (values['from-start'] ? undefined : (await store.readFeedEnd()).cursor);
         let printed = 0;
         if (!values.json) console.error(`following ${entityTypes.length ? entityTypes.join(', ') : 'all entity types'} on ${server.url} (Ctrl-C stops)`);
         while (!stopping.signal.aborted && printed < count) {
@@ -57,15 +56,3 @@ export const command: Command = {
     }),
 };
 
-/**
- * The feed has no "end" request, so the end is found by reading until a read moves nowhere.
- * (A filtered page may be short or empty while the cursor still moves past other types' events.)
- */
-async function endOfFeed(read: (after: string | undefined) => Promise<FeedPage>): Promise<string | undefined> {
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await read(cursor);
-    if (page.events.length === 0 && page.cursor === cursor) return cursor;
-    cursor = page.cursor;
-  }
-}

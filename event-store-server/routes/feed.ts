@@ -7,9 +7,12 @@ import { toProblem } from '../problem';
 import { parseEntityTypes } from '../query-params';
 import type { ReaderSlots } from '../reader-slots';
 import { untilDrained } from '../until-drained';
-import { readFeedSchema, streamFeedSchema } from '../schemas';
+import { feedEndSchema, readFeedSchema, streamFeedSchema } from '../schemas';
+import type { ServerStore } from '../server-store';
 
 export interface FeedDeps {
+  /** Answers where the feed ends. */
+  store: ServerStore;
   /** The process's one reader of the feed, which every long poll and stream waits on. */
   tail: FeedTail;
   /** Open SSE streams, capped. */
@@ -40,7 +43,7 @@ async function write(res: ServerResponse, chunk: string): Promise<void> {
   if (!res.write(chunk)) await untilDrained(res);
 }
 
-export function registerFeedRoutes(app: FastifyInstance, { tail, streams, longPolls, shutdown, heartbeatMs }: FeedDeps): void {
+export function registerFeedRoutes(app: FastifyInstance, { store, tail, streams, longPolls, shutdown, heartbeatMs }: FeedDeps): void {
   app.get<{ Querystring: { after?: string; limit?: number; entityTypes?: string; waitMs?: number } }>(
     '/events',
     { schema: readFeedSchema },
@@ -56,6 +59,8 @@ export function registerFeedRoutes(app: FastifyInstance, { tail, streams, longPo
       }
     },
   );
+
+  app.get('/events/end', { schema: feedEndSchema }, async () => store.readFeedEnd());
 
   app.get<{ Querystring: { after?: string; entityTypes?: string } }>('/events/stream', { schema: streamFeedSchema }, async (request, reply) => {
     const lastEventId = request.headers['last-event-id'];

@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
 import { ExistingEvent, resolveRefusedWrite } from '../append-outcome';
-import { CursorIssuer, encodeCursor, newStoreId, positionIn, refusePastPresent } from '../cursor';
+import { CursorIssuer, encodeCursor, FEED_START, newStoreId, positionIn, refusePastPresent } from '../cursor';
 import { EntityNotFoundError, EventNotFoundError, ValidationError } from '../errors';
 import type { EventStore } from '../event-store';
 import { CommitWaiter, longPoll, waitForCommit } from '../long-poll';
@@ -10,6 +10,7 @@ import type {
   CreateEntityRequest,
   EntityPage,
   EntityTypeSummary,
+  FeedEnd,
   FeedOptions,
   FeedPage,
   HistoryOptions,
@@ -111,15 +112,22 @@ export class InMemoryEventStore implements EventStore, CommitWaiter {
       return event;
     });
     for (const event of stored) {
+      const entry: FeedEntry = { event, transactionId, position: BigInt(this.feed.length + 1) };
       target.events.push(event);
-      this.eventsById.set(event.eventId, { eventId: event.eventId, entityType, entityId, entityVersion: event.entityVersion });
-      this.feed.push({ event, transactionId, position: BigInt(this.feed.length + 1) });
+      this.feed.push(entry);
+      this.eventsById.set(event.eventId, { eventId: event.eventId, entityType, entityId, entityVersion: event.entityVersion, cursor: this.cursorOf(entry) });
     }
     target.updatedAt = now;
     if (request.snapshot) target.snapshots.push(snapshotAt(target.events.length, request.snapshot, now));
     this.entities.set(key, target);
     for (const listener of [...this.listeners]) listener();
-    return { entityType, entityId, entityVersion: target.events.length, eventIds: stored.map((e) => e.eventId) };
+    return {
+      entityType,
+      entityId,
+      entityVersion: target.events.length,
+      eventIds: stored.map((e) => e.eventId),
+      cursor: this.cursorOf(this.feed.at(-1)!),
+    };
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
@@ -233,6 +241,11 @@ export class InMemoryEventStore implements EventStore, CommitWaiter {
       signal: options.signal,
       fallbackPollMs: this.options.feedFallbackPollMs,
     });
+  }
+
+  async readFeedEnd(): Promise<FeedEnd> {
+    const last = this.feed.at(-1);
+    return { cursor: last ? this.cursorOf(last) : encodeCursor(this.issuer.storeId, FEED_START) };
   }
 
   onCommit(listener: () => void): () => void {

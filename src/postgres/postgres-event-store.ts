@@ -1,7 +1,7 @@
-import { Pool, PoolConfig, QueryConfig } from 'pg';
+import { ClientBase, Pool, PoolConfig, QueryConfig } from 'pg';
 import { v4 as uuidv4 } from 'uuid';
 import { resolveRefusedWrite, ExistingEvent } from '../append-outcome';
-import { CursorIssuer, encodeCursor, positionIn, refusePastPresent } from '../cursor';
+import { CursorIssuer, encodeCursor, FEED_START, positionIn, refusePastPresent } from '../cursor';
 import { EntityNotFoundError, EventNotFoundError, EventStoreError, InvalidCursorError, ServiceUnavailableError, ValidationError } from '../errors';
 import type { EventStore } from '../event-store';
 import type {
@@ -10,6 +10,7 @@ import type {
   CreateEntityRequest,
   EntityPage,
   EntityTypeSummary,
+  FeedEnd,
   FeedOptions,
   FeedPage,
   HistoryOptions,
@@ -32,12 +33,14 @@ import {
   pageSize,
 } from '../validation';
 import { longPoll } from '../long-poll';
+import { callerTransaction, TransactionalEventStore } from './caller-transaction';
 import { CommitAnnouncer } from './commit-announcer';
 import { CommitListener } from './commit-listener';
 import { eventsChannel, migrate } from './migrations';
 import { buildQueries, Queries } from './queries';
 import { isTimeout, isUnavailable, quoteIdent } from './sql';
 import { issuerOf, StoreIdentityRow } from './store-identity';
+import { ownTransactions, Queryable, Row, WriteTarget } from './write-target';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
@@ -66,8 +69,6 @@ export interface PostgresEventStoreOptions {
 
 const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
-type Row = Record<string, any>;
-
 /** The event store on PostgreSQL: every write is one statement, every failure an EventStoreError. */
 export class PostgresEventStore implements EventStore {
   readonly schema: string;
@@ -77,6 +78,8 @@ export class PostgresEventStore implements EventStore {
   private readonly sql: Queries;
   private readonly commits: CommitListener;
   private readonly announcer: CommitAnnouncer;
+  /** The store's own writes: each a transaction of its own on the pool, announced once committed. */
+  private readonly ownTransactions: WriteTarget;
   private readonly feedFallbackPollMs?: number;
   private issuer?: Promise<CursorIssuer>;
 
@@ -113,20 +116,60 @@ export class PostgresEventStore implements EventStore {
     const storeId = uuidv4();
     this.commits = new CommitListener({ ...options.pool, connectionString: options.connectionString }, eventsChannel(this.schema), storeId);
     this.announcer = new CommitAnnouncer(this.pool, eventsChannel(this.schema), storeId);
+    this.ownTransactions = ownTransactions(this.pool, () => {
+      this.commits.announceLocal();
+      this.announcer.announce();
+    });
   }
 
   async create(request: CreateEntityRequest): Promise<AppendResult> {
-    checkCreateRequest(request);
-    return this.write({ ...request, entityId: request.entityId ?? uuidv4(), expectedVersion: 0 }, 'create');
+    return this.createOn(() => this.ownTransactions, request);
   }
 
   async append(request: AppendEventsRequest): Promise<AppendResult> {
-    checkAppendRequest(request);
-    return this.write(request, 'append');
+    return this.appendOn(() => this.ownTransactions, request);
   }
 
-  private async write(request: AppendEventsRequest, statement: 'create' | 'append'): Promise<AppendResult> {
-    await this.ready();
+  /**
+   * Creates, appends and loads inside a transaction the caller holds on `client` (connected to this
+   * store's database, BEGIN sent): the caller's own changes and the events commit together or not at
+   * all, a transactional outbox without the outbox. Nothing here sends BEGIN, COMMIT or ROLLBACK.
+   * A refused write (OptimisticLockingError, EntityAlreadyExistsError, DuplicateTriggeringEventError)
+   * or a failed one leaves the transaction as it was before the write, and usable: each write runs
+   * under a savepoint. Await each call before sending the client anything else: a statement of yours
+   * run while a write is under way would be undone with it if it is refused.
+   * An answer's cursor is where the events will stand in the feed once committed. Each event's
+   * createdAt is the time it was written, not the transaction's start. While the transaction is open,
+   * it holds back the feed of every reader of this database (its horizon counts the database's
+   * transactions): keep it short.
+   */
+  inTransaction(client: ClientBase): TransactionalEventStore {
+    const target = (issuer: CursorIssuer) =>
+      callerTransaction(client, { schema: quoteIdent(this.schema), storeId: issuer.storeId, channel: eventsChannel(this.schema) });
+    return {
+      create: (request) => this.createOn(target, request),
+      append: (request) => this.appendOn(target, request),
+      load: (entityType, entityId, options) => this.loadOn(client, entityType, entityId, options),
+    };
+  }
+
+  private async createOn(target: (issuer: CursorIssuer) => WriteTarget, request: CreateEntityRequest): Promise<AppendResult> {
+    checkCreateRequest(request);
+    return this.write({ ...request, entityId: request.entityId ?? uuidv4(), expectedVersion: 0 }, 'create', target);
+  }
+
+  private async appendOn(target: (issuer: CursorIssuer) => WriteTarget, request: AppendEventsRequest): Promise<AppendResult> {
+    checkAppendRequest(request);
+    return this.write(request, 'append', target);
+  }
+
+  private async write(
+    request: AppendEventsRequest,
+    statement: 'create' | 'append',
+    targetFor: (issuer: CursorIssuer) => WriteTarget,
+  ): Promise<AppendResult> {
+    const issuer = await this.ready();
+    const target = targetFor(issuer);
     const { entityType, entityId, expectedVersion, triggeringEventToken, snapshot } = request;
     const events = request.events.map((e) => ({
       eventId: e.eventId?.toLowerCase() ?? uuidv4(),
@@ -144,46 +187,45 @@ export class PostgresEventStore implements EventStore {
       snapshot?.snapshotType ?? null,
       snapshot ? JSON.stringify(snapshot.snapshotData) : null,
     ];
+    let written: Row | undefined;
     try {
-      const { rows } = await this.pool.query(this.prepared(statement, params));
-      if (rows.length === 1) {
-        this.commits.announceLocal();
-        this.announcer.announce();
-        return { entityType, entityId, entityVersion: rows[0].entity_version, eventIds: events.map((e) => e.eventId) };
-      }
+      written = await target.write(this.prepared(statement, params));
     } catch (err) {
-      // A unique violation means a concurrent writer won; anything else is not ours to explain.
-      if ((err as { code?: string }).code !== '23505') throw translate(err);
+      throw translate(err);
     }
-    return this.explainRefusal(request);
+    if (!written) return this.explainRefusal(request, issuer, target.reader);
+    return {
+      entityType,
+      entityId,
+      entityVersion: written.entity_version,
+      eventIds: events.map((e) => e.eventId),
+      cursor: cursorAt(issuer, written.transaction_id, written.position),
+    };
   }
 
-  private async explainRefusal(request: AppendEventsRequest): Promise<AppendResult> {
+  private async explainRefusal(request: AppendEventsRequest, issuer: CursorIssuer, on: Queryable): Promise<AppendResult> {
     const ids = request.events.flatMap((e) => (e.eventId ? [e.eventId.toLowerCase()] : []));
-    const row = await this.query('diagnose', [request.entityType, request.entityId, ids, request.triggeringEventToken ?? null]);
-    return resolveRefusedWrite({
-      ...request,
-      actualVersion: row[0].actual_version ?? undefined,
-      existing: row[0].existing as ExistingEvent[],
-      tokenSeen: row[0].token_seen,
-    });
+    const row = await this.query('diagnose', [request.entityType, request.entityId, ids, request.triggeringEventToken ?? null], on);
+    const existing = (row[0].existing as Array<Omit<ExistingEvent, 'cursor'> & { transactionId: string; position: string }>).map(
+      ({ transactionId, position, ...event }) => ({ ...event, cursor: cursorAt(issuer, transactionId, position) }),
+    );
+    return resolveRefusedWrite({ ...request, actualVersion: row[0].actual_version ?? undefined, existing, tokenSeen: row[0].token_seen });
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
+    return this.loadOn(this.pool, entityType, entityId, options);
+  }
+
+  private async loadOn(on: Queryable, entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
     checkEntityType(entityType);
     checkEntityId(entityId);
     if (options.toVersion !== undefined) checkVersion(options.toVersion, 'toVersion', 1);
     if (options.asOf !== undefined && Number.isNaN(options.asOf.getTime())) throw new ValidationError('asOf must be a valid date');
-    const [head] = await this.query('loadHead', [
-      entityType,
-      entityId,
-      options.toVersion ?? null,
-      options.asOf ?? null,
-      options.useSnapshot !== false,
-    ]);
+    const headParams = [entityType, entityId, options.toVersion ?? null, options.asOf ?? null, options.useSnapshot !== false];
+    const [head] = await this.query('loadHead', headParams, on);
     if (!head || head.bound === null) throw new EntityNotFoundError(entityType, entityId);
     const from = head.snapshot_version ?? 0;
-    const rows = await this.query('eventRange', [entityType, entityId, from, head.bound]);
+    const rows = await this.query('eventRange', [entityType, entityId, from, head.bound], on);
     return {
       entityType,
       entityId,
@@ -287,16 +329,12 @@ export class PostgresEventStore implements EventStore {
     const limit = pageSize(options.limit);
     options.entityTypes?.forEach(checkEntityType);
     const types = options.entityTypes?.length ? options.entityTypes : null;
-    const cursorAt = (transactionId: string, position: string) =>
-      encodeCursor(issuer.storeId, { transactionId: BigInt(transactionId), position: BigInt(position) });
     return longPoll(
       encodeCursor(issuer.storeId, start),
       async (after) => {
         const position = positionIn(after, issuer);
-        // Two statements, in this order: the horizon's proof needs the rows read with a later snapshot than its own.
-        const [present] = await this.query('feedHorizon', [], pool);
-        if (present.store_id !== issuer.storeId) {
-          if (this.issuer === issuerPromise) this.issuer = undefined;
+        const present = await this.presentHorizon(pool, issuerPromise, issuer);
+        if (!present) {
           throw new InvalidCursorError(
             `the feed of schema ${this.schema} was renumbered (repair-after-restore) while this store was running: cursors from ` +
               `before (${issuer.storeId}) are no place in it. Start again without a cursor or from a cursor the store gives now`,
@@ -306,15 +344,48 @@ export class PostgresEventStore implements EventStore {
         const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon], pool);
         const events = rows
           .filter((r) => r.event_id !== null)
-          .map((r) => ({ ...toStoredEvent(r), cursor: cursorAt(r.transaction_id, r.position) }));
+          .map((r) => ({ ...toStoredEvent(r), cursor: cursorAt(issuer, r.transaction_id, r.position) }));
         let cursor = events.at(-1)?.cursor ?? after;
         // Fewer than a page: everything visible was read, including rows the type filter skipped.
-        if (events.length < limit && rows[0].newest_transaction_id !== null) cursor = cursorAt(rows[0].newest_transaction_id, rows[0].newest_position);
+        if (events.length < limit && rows[0].newest_transaction_id !== null) cursor = cursorAt(issuer, rows[0].newest_transaction_id, rows[0].newest_position);
         return { events, cursor };
       },
       this.commits,
       { waitMs: options.waitMs ?? 0, signal: options.signal, fallbackPollMs: this.feedFallbackPollMs },
     );
+  }
+
+  /**
+   * Where the feed ends now: the newest event below the horizon, the cursor a reader that read the
+   * whole feed would hold. Two index lookups whatever the feed's length; on the catch-up pool, as a
+   * feed read that does not wait.
+   */
+  async readFeedEnd(): Promise<FeedEnd> {
+    for (let attempt = 1; ; attempt++) {
+      const issuerPromise = this.ready();
+      const issuer = await issuerPromise;
+      const present = await this.presentHorizon(this.catchUpPool, issuerPromise, issuer);
+      if (!present) {
+        // Renumbered by repair-after-restore: the identity was dropped, the end is the new feed's.
+        if (attempt < 2) continue;
+        throw new Error(`the store identity of schema ${this.schema} changed twice during one read of the feed's end`);
+      }
+      const [newest] = await this.query('feedEnd', [present.horizon], this.catchUpPool);
+      return { cursor: newest ? cursorAt(issuer, newest.transaction_id, newest.position) : encodeCursor(issuer.storeId, FEED_START) };
+    }
+  }
+
+  /**
+   * The feed's horizon (see `feedHorizon`), from a statement of its own: the statement that reads
+   * below it must come after, since the horizon's proof needs the rows read with a later snapshot
+   * than its own. Undefined when repair-after-restore renumbered the feed under this store, whose
+   * identity is then read again on the next call.
+   */
+  private async presentHorizon(pool: Pool, issuerPromise: Promise<CursorIssuer>, issuer: CursorIssuer): Promise<Row | undefined> {
+    const [present] = await this.query('feedHorizon', [], pool);
+    if (present.store_id === issuer.storeId) return present;
+    if (this.issuer === issuerPromise) this.issuer = undefined;
+    return undefined;
   }
 
   /** Calls `listener` after events are committed (by any writer of this schema). */
@@ -367,13 +438,18 @@ export class PostgresEventStore implements EventStore {
     return { name: `eventuate.${this.schema}.${statement}`, text: this.sql[statement], values };
   }
 
-  private async query(statement: keyof Queries, params: unknown[], pool = this.pool): Promise<Row[]> {
+  private async query(statement: keyof Queries, params: unknown[], on: Queryable = this.pool): Promise<Row[]> {
     try {
-      return (await pool.query(this.prepared(statement, params))).rows;
+      return (await on.query(this.prepared(statement, params))).rows;
     } catch (err) {
       throw translate(err);
     }
   }
+}
+
+/** The cursor of a feed place as PostgreSQL gives it (xid8 and bigint as text). */
+function cursorAt(issuer: CursorIssuer, transactionId: string, position: string): string {
+  return encodeCursor(issuer.storeId, { transactionId: BigInt(transactionId), position: BigInt(position) });
 }
 
 function toStoredEvent(r: Row): StoredEvent {

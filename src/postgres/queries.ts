@@ -3,19 +3,30 @@ export function buildQueries(s: string) {
   const eventColumns = `event_id::text AS event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata,
     triggering_event, created_at`;
   const newEvents = `jsonb_array_elements($5::jsonb) WITH ORDINALITY AS batch(e, ord)`;
-  // created_at is the time of the write (not of its transaction's start, so one entity's versions
-  // and times never disagree), in milliseconds: the precision every reader gets back, so that
-  // `asOf` = an event's own createdAt selects that event.
+  // Every time a write records is the time of the write, not of its transaction's start (now()): a
+  // transaction the caller holds may be long, and one entity's versions and times must never
+  // disagree. In milliseconds: the precision every reader gets back, so that `asOf` = an event's own
+  // createdAt selects that event.
+  const writtenAt = `date_trunc('milliseconds', clock_timestamp())`;
   const insertEvents = (from: string, firstVersionMinusOne: string) => `
     INSERT INTO ${s}.events (event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata, triggering_event, created_at)
     SELECT (e->>'eventId')::uuid, $1, $2, ${firstVersionMinusOne} + ord::int, e->>'eventType', e->'eventData', e->'metadata', $6,
-      date_trunc('milliseconds', clock_timestamp())
+      ${writtenAt}
     FROM ${from}, ${newEvents}
     ORDER BY ord
-    RETURNING 1`;
+    RETURNING position`;
+  // The newest row below the horizon `horizon` (from `feedHorizon`) meeting `condition`: the farthest
+  // a reader's cursor may move, so the feed's reads and its end share it.
+  const newestVisible = (condition: string, horizon: string) => `
+    SELECT transaction_id::text AS transaction_id, position::text AS position
+    FROM ${s}.events
+    WHERE ${condition} AND transaction_id < ${horizon}
+    ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`;
+  // The feed place of the write's last event (the events' transaction_id defaults to this transaction's id).
+  const writtenCursor = `pg_current_xact_id()::text AS transaction_id, (SELECT max(position) FROM inserted)::text AS position`;
   const insertSnapshot = (from: string) => `
-    INSERT INTO ${s}.snapshots (entity_type, entity_id, entity_version, snapshot_type, snapshot_data)
-    SELECT $1, $2, ${from}.entity_version, $7, $8::jsonb FROM ${from} WHERE $7::text IS NOT NULL
+    INSERT INTO ${s}.snapshots (entity_type, entity_id, entity_version, snapshot_type, snapshot_data, created_at)
+    SELECT $1, $2, ${from}.entity_version, $7, $8::jsonb, ${writtenAt} FROM ${from} WHERE $7::text IS NOT NULL
     ON CONFLICT DO NOTHING
     RETURNING 1`;
 
@@ -25,13 +36,14 @@ export function buildQueries(s: string) {
     /** The parameters of `append` with expected version 0. One statement: all or nothing. */
     create: `
       WITH created AS (
-        INSERT INTO ${s}.entities (entity_type, entity_id, entity_version) VALUES ($1, $2, $3::int + $4::int)
+        INSERT INTO ${s}.entities (entity_type, entity_id, entity_version, created_at, updated_at)
+        SELECT $1, $2, $3::int + $4::int, at, at FROM (SELECT ${writtenAt} AS at) clock
         ON CONFLICT DO NOTHING
         RETURNING entity_version
       ),
       inserted AS (${insertEvents('created', '$3::int')}),
       snapshot AS (${insertSnapshot('created')})
-      SELECT entity_version FROM created`,
+      SELECT entity_version, ${writtenCursor} FROM created`,
 
     /**
      * $1 type, $2 id, $3 expected version, $4 event count, $5 events, $6 token, $7/$8 snapshot.
@@ -40,7 +52,7 @@ export function buildQueries(s: string) {
      */
     append: `
       WITH updated AS (
-        UPDATE ${s}.entities SET entity_version = $3::int + $4::int, updated_at = now()
+        UPDATE ${s}.entities SET entity_version = $3::int + $4::int, updated_at = ${writtenAt}
         WHERE entity_type = $1 AND entity_id = $2 AND entity_version = $3::int
           AND ($6::text IS NULL OR NOT EXISTS (
             SELECT 1 FROM ${s}.events WHERE entity_type = $1 AND entity_id = $2 AND triggering_event = $6))
@@ -48,14 +60,15 @@ export function buildQueries(s: string) {
       ),
       inserted AS (${insertEvents('updated', '$3::int')}),
       snapshot AS (${insertSnapshot('updated')})
-      SELECT entity_version FROM updated`,
+      SELECT entity_version, ${writtenCursor} FROM updated`,
 
-    /** Why a create or append wrote nothing: $1 type, $2 id, $3 event ids, $4 token. */
+    /** Why a create or append wrote nothing: $1 type, $2 id, $3 event ids (with their feed places), $4 token. */
     diagnose: `
       SELECT
         (SELECT entity_version FROM ${s}.entities WHERE entity_type = $1 AND entity_id = $2) AS actual_version,
         (SELECT coalesce(json_agg(json_build_object('eventId', event_id, 'entityType', entity_type,
-            'entityId', entity_id, 'entityVersion', entity_version) ORDER BY position), '[]')
+            'entityId', entity_id, 'entityVersion', entity_version,
+            'transactionId', transaction_id::text, 'position', position::text) ORDER BY position), '[]')
           FROM ${s}.events WHERE event_id = ANY($3::uuid[])) AS existing,
         ($4::text IS NOT NULL AND EXISTS (
           SELECT 1 FROM ${s}.events WHERE entity_type = $1 AND entity_id = $2 AND triggering_event = $4)) AS token_seen`,
@@ -189,14 +202,17 @@ export function buildQueries(s: string) {
         WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < $5::xid8
           AND ($4::text[] IS NULL OR entity_type = ANY($4::text[]))
         ORDER BY events.transaction_id, events.position LIMIT $3),
-      newest AS (
-        SELECT transaction_id::text AS transaction_id, position::text AS position
-        FROM ${s}.events
-        WHERE $4::text[] IS NOT NULL AND (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < $5::xid8
-        ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1)
+      newest AS (${newestVisible('$4::text[] IS NOT NULL AND (transaction_id, position) > ($1::xid8, $2::bigint)', '$5::xid8')})
       SELECT page.*, newest.transaction_id AS newest_transaction_id, newest.position AS newest_position
       FROM (SELECT 1) one LEFT JOIN page ON true LEFT JOIN newest ON true
       ORDER BY page.transaction_id::xid8, page.position::bigint`,
+
+    /**
+     * Where the feed ends now: the place a reader that read everything would hold, $1 the horizon
+     * from `feedHorizon`, computed by an earlier statement (as for `feed`). No row: the feed is empty
+     * (below the horizon). One index step back from the horizon, whatever the feed's length.
+     */
+    feedEnd: newestVisible('true', '$1::xid8'),
 
     /**
      * The store's identity, and whether its events hold transaction ids the cluster has not reached:

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import {
   AggregateRepository,
+  compareCursors,
   DuplicateTriggeringEventError,
   EntityAlreadyExistsError,
   EntityNotFoundError,
@@ -58,6 +59,17 @@ describe.each(storeKinds)('AggregateRepository on the %s store', (kind) => {
     expect(found.entityVersion).toBe(3);
     expect(found.entity.balance).toBe(75);
     expect(found.entity.transactionIds).toEqual(['t1', 't2']);
+  });
+
+  it("save and update answer with the feed cursor of their last event; a write of no events has none", async () => {
+    const saved = await accounts.save(new OpenAccount(100, 'ann'));
+    const debited = await accounts.update(saved.entityId, new DebitAccount(30, 't1'));
+    expect(compareCursors(saved.cursor, debited.cursor)).toBeLessThan(0);
+    // The feed read from the save's cursor starts at the debit, at the update's cursor (waiting: other
+    // test files' transactions in the same database may hold the feed back a moment).
+    const page = await opened.store.readFeed({ after: saved.cursor, entityTypes: ['Account'], waitMs: 10_000 });
+    expect(page.events[0]).toMatchObject({ entityId: saved.entityId, entityVersion: 2, cursor: debited.cursor });
+    expect((await accounts.update(saved.entityId, new CheckBalance())).cursor).toBeUndefined();
   });
 
   it('update surfaces the domain error of the command and writes nothing', async () => {

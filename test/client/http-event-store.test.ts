@@ -51,10 +51,36 @@ describe('HttpEventStore retries', () => {
       expect(created.entityVersion).toBe(1);
       const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".events`);
       expect(rows[0].n).toBe(1);
+      // The retry was answered from the stored rows: the cursor is the event's place in the feed.
+      expect((await store.readFeed()).events.map((e) => e.cursor)).toEqual([created.cursor]);
     } finally {
       proxy.close();
       await app.close();
       await db.drop();
+    }
+  });
+
+  it("names a server of an earlier version (write answers without a cursor, no GET /events/end) instead of passing its answers on", async () => {
+    // What a server before cursors answered: a write without `cursor`, and /events/end taken for an event id.
+    const older = createServer((req, res) => {
+      req.resume();
+      if (req.method === 'GET' && req.url === '/events/end') {
+        res.writeHead(400, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ error: 'validation_error', status: 400, detail: 'params/eventId must match pattern', field: 'params/eventId' }));
+        return;
+      }
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ entityType: 'Old', entityId: 'o-1', entityVersion: 1, eventIds: ['5f0c6d52-1d7e-4d59-9a3c-0b3c4d2e1f00'] }));
+    });
+    await new Promise<void>((r) => older.listen(0, '127.0.0.1', r));
+    try {
+      const store = new HttpEventStore({ url: `http://127.0.0.1:${(older.address() as { port: number }).port}` });
+      await expect(store.create({ entityType: 'Old', entityId: 'o-1', events: [{ eventType: 'Made', eventData: {} }] })).rejects.toThrow(
+        /Old o-1, version 1\) without its feed cursor: the server is of an earlier version. The write was made/,
+      );
+      await expect(store.readFeedEnd()).rejects.toThrow(/has no GET \/events\/end: the server is of an earlier version/);
+    } finally {
+      older.close();
     }
   });
 

@@ -270,7 +270,7 @@ describeInBrowser('the console with API keys, in Chromium', () => {
       await page.waitForSelector(`[data-event-id="${appended.eventIds[0]}"]`, { timeout: 10_000 });
 
       const api = requests.filter((r) => !new URL(r.url()).pathname.startsWith('/console') && !r.url().endsWith('/favicon.ico'));
-      expect(api.map((r) => new URL(r.url()).pathname)).toEqual(expect.arrayContaining(['/types', '/events', '/events/stream']));
+      expect(api.map((r) => new URL(r.url()).pathname)).toEqual(expect.arrayContaining(['/types', '/events/end', '/events/stream']));
       for (const request of requests) expect(decodeURIComponent(request.url())).not.toContain(KEY);
       const authorized = api.filter((r) => r.headers().authorization === `Bearer ${KEY}`);
       expect(authorized.length).toBeGreaterThanOrEqual(3);

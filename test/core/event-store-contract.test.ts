@@ -21,6 +21,14 @@ eventStoreContract('InMemoryEventStore', async ({ feedFallbackPollMs }) => {
 });
 
 describe('InMemoryEventStore cursors', () => {
+  it('ends an empty feed at its start, in a cursor of its own', async () => {
+    const store = new InMemoryEventStore();
+    const { cursor } = await store.readFeedEnd();
+    expect(decodeCursor(cursor)).toMatchObject({ transactionId: 0n, position: 0n, storeId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    const { entityId } = await store.create({ entityType: 'First', events: [{ eventType: 'Written', eventData: {} }] });
+    expect((await store.readFeed({ after: cursor })).events.map((e) => e.entityId)).toEqual([entityId]);
+  });
+
   it('refuses a position past its feed: it reads by position alone, so such a cursor would skip what comes', async () => {
     const store = new InMemoryEventStore();
     await store.create({ entityType: 'Counted', events: [{ eventType: 'Written', eventData: {} }] });

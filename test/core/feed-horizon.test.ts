@@ -115,6 +115,21 @@ describe('the feed horizon', () => {
     expect(seen.map((e) => e.entityId)).toEqual(['late', 'early']);
   });
 
+  it("ends the feed below this database's open transaction: reading on from the end skips nothing it commits", async () => {
+    const cursor = await drain(store, undefined);
+    const mine = await openTransaction(home);
+    await store.create({ entityType: 'EndEarly', entityId: 'end-early', events: [{ eventType: 'Written', eventData: {} }] });
+    expect(await horizon()).toBeLessThanOrEqual(mine.xid);
+    const { cursor: end } = await store.readFeedEnd();
+    // The committed 'end-early' lies past the horizon: the end stays where a reader of the feed stands.
+    expect(end).toBe((await store.readFeed({ after: cursor })).cursor);
+    expect(decodeCursor(end).transactionId).toBeLessThan(mine.xid);
+    await insertEvent(mine.client, 'EndLate', 'end-late');
+    await mine.client.query('COMMIT');
+    const seen = await readUntil(end, 2, ['EndEarly', 'EndLate']);
+    expect(seen.map((e) => e.entityId)).toEqual(['end-late', 'end-early']);
+  });
+
   it("stays at or below this database's prepared transaction until it commits, then reads it in its place", async () => {
     const cursor = await drain(store, undefined);
     const mine = await openTransaction(home);

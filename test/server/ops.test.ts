@@ -55,6 +55,7 @@ describe('operations routes', () => {
         '/entity/{entityType}/{entityId}/snapshots',
         '/events',
         '/events/stream',
+        '/events/end',
         '/events/{eventId}',
         '/health',
         '/metrics',
@@ -170,7 +171,7 @@ describe('API key auth', () => {
       expect(res.json()).toMatchObject({ error: 'unauthorized', status: 401 });
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
     }
-    for (const path of ['/types', '/events', '/metrics', '/openapi.json', '/docs', '/nowhere']) {
+    for (const path of ['/types', '/events', '/events/end', '/metrics', '/openapi.json', '/docs', '/nowhere']) {
       const res = await f.call('GET', path);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');

@@ -111,7 +111,7 @@ describe('feedSource: where a new subscriber starts (readFrom)', () => {
 });
 
 describe('endOfFeed', () => {
-  it('finds the end over many pages, past the events the type filter leaves out', async () => {
+  it('is the end of the whole feed (more than a page), past the events a type filter leaves out', async () => {
     const store = new InMemoryEventStore();
     const wallets = new AggregateRepository(Wallet, store);
     await wallets.save(new OpenWallet('w'), { entityId: 'w' });

@@ -11,7 +11,7 @@ import {
   OptimisticLockingError,
   ValidationError,
 } from '../../src';
-import { decodeCursor, encodeCursor } from '../../src/cursor';
+import { compareCursors, decodeCursor, encodeCursor } from '../../src/cursor';
 
 export interface StoreUnderTest {
   store: EventStore;
@@ -123,6 +123,45 @@ export function eventStoreContract(name: string, open: (options: ContractStoreOp
       const createEvents = opened(1).map((e) => ({ ...e, eventId: uuidv4() }));
       const created = await store.create({ entityType: t, entityId: 'retried', events: createEvents });
       expect(await store.create({ entityType: t, entityId: 'retried', events: createEvents })).toEqual(created);
+    });
+
+    it("answers a write with its last event's feed cursor, the first write's on a retry, ordered by compareCursors", async () => {
+      const t = type();
+      const before = await drain(store, undefined);
+      const created = await store.create({ entityType: t, events: opened(2) });
+      const events = opened(3).map((e) => ({ ...e, eventId: uuidv4() }));
+      const appended = await store.append({ entityType: t, entityId: created.entityId, expectedVersion: 2, events });
+      await awaitFeed(store, before, 5, [t]);
+
+      // A read up to the write holds its events, the last one at the write's cursor...
+      const upTo = await store.readFeed({ after: before, entityTypes: [t] });
+      expect(upTo.events.map((e) => e.entityVersion)).toEqual([1, 2, 3, 4, 5]);
+      expect(upTo.events[1].cursor).toBe(created.cursor);
+      expect(upTo.events[4].cursor).toBe(appended.cursor);
+      // ...and a read after it holds none of them.
+      expect((await store.readFeed({ after: created.cursor, entityTypes: [t] })).events.map((e) => e.entityVersion)).toEqual([3, 4, 5]);
+      expect((await store.readFeed({ after: appended.cursor, entityTypes: [t] })).events).toEqual([]);
+
+      const retried = await store.append({ entityType: t, entityId: created.entityId, expectedVersion: 2, events });
+      expect(retried.cursor).toBe(appended.cursor);
+      const createEvents = opened(1).map((e) => ({ ...e, eventId: uuidv4() }));
+      const second = await store.create({ entityType: t, entityId: 'retried-cursor', events: createEvents });
+      expect((await store.create({ entityType: t, entityId: 'retried-cursor', events: createEvents })).cursor).toBe(second.cursor);
+
+      expect(compareCursors(created.cursor, appended.cursor)).toBeLessThan(0);
+      expect(compareCursors(appended.cursor, created.cursor)).toBeGreaterThan(0);
+      expect(compareCursors(appended.cursor, upTo.events[4].cursor)).toBe(0);
+      expect(compareCursors(appended.cursor, second.cursor)).toBeLessThan(0);
+      expect(compareCursors(undefined, created.cursor)).toBeLessThan(0);
+      expect(compareCursors(before, created.cursor)).toBeLessThan(0);
+
+      const other = new InMemoryEventStore();
+      const foreign = (await other.create({ entityType: t, events: opened(1) })).cursor;
+      const [ours, theirs] = [decodeCursor(appended.cursor).storeId!, decodeCursor(foreign).storeId!];
+      expect(() => compareCursors(appended.cursor, foreign)).toThrow(InvalidCursorError);
+      expect(() => compareCursors(appended.cursor, foreign)).toThrow(new RegExp(`${ours} and ${theirs}`));
+      const unidentified = Buffer.from('1.1').toString('base64url');
+      expect(() => compareCursors(unidentified, appended.cursor)).toThrow(/no store identity/);
     });
 
     it('refuses a triggering event token the entity already applied', async () => {
@@ -282,6 +321,29 @@ export function eventStoreContract(name: string, open: (options: ContractStoreOp
       // The filter still moves the cursor past the other types' events (a's third, after b's first).
       expect((await store.readFeed({ after: onlyT2.cursor, entityTypes: types })).events).toEqual([]);
       await expect(store.readFeed({ after: 'garbage!' })).rejects.toBeInstanceOf(InvalidCursorError);
+    });
+
+    it('answers where the feed ends: the cursor a reader holds after reading it all, after which come exactly the later writes', async () => {
+      const t = type();
+      const start = (await store.readFeedEnd()).cursor;
+      for (let i = 0; i < 3; i++) await store.create({ entityType: t, events: opened(2) });
+      await awaitFeed(store, start, 6, [t]);
+      const end = (await store.readFeedEnd()).cursor;
+      expect(end).toBe(await drain(store, start));
+      // A reader of one type only holds the same place at the end.
+      expect((await store.readFeed({ after: start, entityTypes: [t] })).cursor).toBe(end);
+
+      const later = await store.create({ entityType: t, events: opened(2) });
+      const next = await store.append({ entityType: t, entityId: later.entityId, expectedVersion: 2, events: opened(1) });
+      await awaitFeed(store, end, 3);
+      const page = await store.readFeed({ after: end });
+      expect(page.events.map((e) => [e.entityId, e.entityVersion])).toEqual([
+        [later.entityId, 1],
+        [later.entityId, 2],
+        [later.entityId, 3],
+      ]);
+      expect((await store.readFeedEnd()).cursor).toBe(next.cursor);
+      expect(decodeCursor(end).storeId).toBe(decodeCursor(next.cursor).storeId);
     });
 
     it('long-polls: a waiting read is woken by the commit itself', async () => {

@@ -20,7 +20,6 @@
  */
 
 const KEY_ITEM = 'eventuate-console.api-key';
-const FEED_PAGE = 1000; // the API's largest page
 
 /** The server answered 401: the console asks for a key. */
 export class Unauthorized extends Error {}
@@ -121,22 +120,12 @@ export const api = {
 };
 
 /**
- * The cursor where the feed (of these types) ends now. The API has no "end" request, so this reads
- * the feed through in full pages, as `eventuate-local tail` does; a short page is the end.
- * @param {string | undefined} entityTypes comma-separated, or undefined for all
- * @param {(eventsRead: number) => void} progress
+ * The cursor where the feed ends now (GET /events/end): streaming after it shows what commits later.
  * @param {AbortSignal} signal
+ * @returns {Promise<string>}
  */
-export async function feedEnd(entityTypes, progress, signal) {
-  let after;
-  let read = 0;
-  for (;;) {
-    const page = await getJson('events', { after, limit: FEED_PAGE, entityTypes }, signal);
-    after = page.cursor;
-    read += page.events.length;
-    progress(read);
-    if (page.events.length < FEED_PAGE) return /** @type {string} */ (after);
-  }
+export async function feedEnd(signal) {
+  return (await getJson('events/end', {}, signal)).cursor;
 }
 
 /**

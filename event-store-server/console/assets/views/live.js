@@ -52,7 +52,7 @@ export async function liveView(root, { query, rerender }) {
     else resume();
   });
 
-  let cursor = await feedEnd(typesParam(), (read) => (status.textContent = `Finding the end of the feed… (${read} events read)`), leaving.signal);
+  let cursor = await feedEnd(leaving.signal);
 
   /** @param {import('../api.js').StoredEvent} event */
   const show = (event) => {
