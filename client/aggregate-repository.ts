@@ -46,6 +46,8 @@ export interface EntityWithIdAndVersion<A> {
 }
 
 export interface EntityWriteResult<A> extends EntityWithIdAndVersion<A> {
+  /** The written entity's type: with entityId and entityVersion, what a projection's waitFor waits for. */
+  entityType: string;
   /** The ids of the events written, in order; empty when the command produced none. */
   eventIds: string[];
   /**
@@ -108,7 +110,7 @@ export class AggregateRepository<A> {
       triggeringEventToken: options.triggeringEventToken,
       snapshot: this.snapshotIfDue(entity, events.length, events.length),
     });
-    return { entity, entityId: result.entityId, entityVersion: result.entityVersion, eventIds: result.eventIds, cursor: result.cursor };
+    return { entity, entityType: result.entityType, entityId: result.entityId, entityVersion: result.entityVersion, eventIds: result.eventIds, cursor: result.cursor };
   }
 
   /**
@@ -121,7 +123,7 @@ export class AggregateRepository<A> {
       this.rejectKnownTriggeringEvent(current, options.triggeringEventToken);
       const events = processCommand(this.model, current.entity, command);
       if (events.length === 0) {
-        return { entity: current.entity, entityId, entityVersion: current.entityVersion, eventIds: [] };
+        return { entity: current.entity, entityType: this.model.entityType, entityId, entityVersion: current.entityVersion, eventIds: [] };
       }
       applyNewEvents(this.model, current.entity, events);
       const newVersion = current.entityVersion + events.length;
@@ -134,7 +136,7 @@ export class AggregateRepository<A> {
           triggeringEventToken: options.triggeringEventToken,
           snapshot: this.snapshotIfDue(current.entity, newVersion, newVersion - current.snapshotVersion),
         });
-        return { entity: current.entity, entityId, entityVersion: result.entityVersion, eventIds: result.eventIds, cursor: result.cursor };
+        return { entity: current.entity, entityType: result.entityType, entityId, entityVersion: result.entityVersion, eventIds: result.eventIds, cursor: result.cursor };
       } catch (error) {
         if (!(error instanceof OptimisticLockingError)) throw error;
         if (attempt >= this.maxAttempts) {

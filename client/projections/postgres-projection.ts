@@ -1,7 +1,6 @@
 import { Pool, type PoolClient } from 'pg';
 import pino, { type Logger } from 'pino';
-import { compareFeedPositions, decodeCursor } from '../../src/cursor';
-import { InvalidCursorError } from '../../src/errors';
+import { compareCursors } from '../../src/cursor';
 import type { StoredEvent } from '../../src/model';
 import { HttpEventStore } from '../http-event-store';
 import { projectionModelOf, type ProjectionModel } from '../decorators/projection';
@@ -31,7 +30,11 @@ export interface PostgresProjectionOptions {
   logger?: Logger;
 }
 
-/** A write as the stores and repositories answer it, or a feed position. */
+/**
+ * What to wait for: a write as the repositories and stores answer it (its entity's version: exact
+ * whatever the source, and not held up by other entities' dead letters), or a feed position
+ * (`{ cursor }`: the projection's feed checkpoint has reached it; feed sources only).
+ */
 export type WrittenPosition = { entityType: string; entityId: string; entityVersion: number } | { cursor: string };
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,48}$/;
@@ -216,12 +219,7 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
     if ('cursor' in written) {
       const checkpoint = (await readState(this.pool, this.schema))?.cursor;
       if (checkpoint === undefined) return false;
-      const wanted = decodeCursor(written.cursor);
-      const reached = decodeCursor(checkpoint);
-      if (wanted.storeId !== undefined && reached.storeId !== undefined && wanted.storeId !== reached.storeId) {
-        throw new InvalidCursorError(`the cursor is from event store ${wanted.storeId}, projection '${this.name}' reads event store ${reached.storeId}`);
-      }
-      return compareFeedPositions(reached, wanted) >= 0;
+      return compareCursors(checkpoint, written.cursor) >= 0;
     }
     return (await appliedVersion(this.pool, this.schema, written.entityType, written.entityId)) >= written.entityVersion;
   }

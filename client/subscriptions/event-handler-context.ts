@@ -32,7 +32,7 @@ export class EventHandlerContext<E = object> extends DeliveredEvent<E> {
       return { ...written, alreadyApplied: false };
     } catch (error) {
       if (!(error instanceof DuplicateTriggeringEventError)) throw error;
-      return { ...(await repository.find(entityId)), eventIds: [], alreadyApplied: true };
+      return { ...(await repository.find(entityId)), entityType: repository.entityType, eventIds: [], alreadyApplied: true };
     }
   }
 
@@ -43,7 +43,7 @@ export class EventHandlerContext<E = object> extends DeliveredEvent<E> {
       return { ...written, alreadyApplied: false };
     } catch (error) {
       if (!(error instanceof DuplicateTriggeringEventError)) throw error;
-      return { ...(await repository.find(entityId)), eventIds: [], alreadyApplied: true };
+      return { ...(await repository.find(entityId)), entityType: repository.entityType, eventIds: [], alreadyApplied: true };
     }
   }
 
