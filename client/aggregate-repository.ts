@@ -45,6 +45,12 @@ export interface EntityWithIdAndVersion<A> {
   entityVersion: number;
 }
 
+/**
+ * What a repository needs of a store: any EventStore, or `postgresStore.inTransaction(client)`, whose
+ * writes commit with the caller's transaction (a projection handler's `ctx.db`, a service's own).
+ */
+export type EntityStore = Pick<EventStore, 'create' | 'append' | 'load'>;
+
 export interface EntityWriteResult<A> extends EntityWithIdAndVersion<A> {
   /** The written entity's type: with entityId and entityVersion, what a projection's waitFor waits for. */
   entityType: string;
@@ -76,7 +82,7 @@ export class AggregateRepository<A> {
 
   constructor(
     aggregateClass: AggregateClass<A>,
-    private readonly store: EventStore,
+    private readonly store: EntityStore,
     options: AggregateRepositoryOptions<A> = {},
   ) {
     this.model = aggregateModelOf(aggregateClass);

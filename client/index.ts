@@ -22,6 +22,7 @@ export type { SnapshotStrategy } from './snapshot-strategy';
 export { AggregateRepository } from './aggregate-repository';
 export type {
   AggregateRepositoryOptions,
+  EntityStore,
   EntityWithIdAndVersion,
   EntityWriteResult,
   FindOptions,

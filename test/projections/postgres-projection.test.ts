@@ -182,4 +182,37 @@ describe('PostgreSQL projections', () => {
     await rebuilt.projection.waitFor(more);
     expect(await view()).toHaveLength(2);
   });
+
+  it('a handler records events in its own transaction: they commit with the view change, roll back with it, and are not written again on redelivery', async () => {
+    await deposits('w-1', [2000, 5, 3000]);
+    const page = await store.readFeed({ entityTypes: ['Wallet'] });
+    const balances = new WalletBalances();
+    balances.broken.add(5);
+    // Large deposits are recorded as events of another entity, in the handler's transaction.
+    balances.onDeposit = async (ctx) => {
+      if (ctx.event.amount < 1000) return;
+      await store.inTransaction(ctx.db).create({
+        entityType: 'LargeDeposit',
+        entityId: `${ctx.entityId}-v${ctx.entityVersion}`,
+        events: [{ eventType: 'LargeDepositSeen', eventData: { amount: ctx.event.amount } }],
+      });
+    };
+    const projection = postgresProjection(balances, { connectionString: db.connectionString, schema: viewSchema, logger: quiet });
+    running.push({ manager: new SubscriptionManager({ source: feedSource({ store, cursorStore: memoryCursorStore() }), deadLetters }), projection });
+    const { runner } = await projection.open(quiet);
+    const largeDeposits = async () => (await store.readFeed({ entityTypes: ['LargeDeposit'] })).events.map((e) => e.entityId);
+
+    // The deposit of 5 fails after the 2000 was recorded: the batch rolls back, event included.
+    expect(await runner.runBatch(page.events, page.cursor)).toBe(false);
+    expect(await largeDeposits()).toEqual([]);
+    expect(await store.listEntities('LargeDeposit')).toMatchObject({ entities: [] });
+
+    balances.broken.clear();
+    expect(await runner.runBatch(page.events, page.cursor)).toBe(true);
+    expect(await largeDeposits()).toEqual(['w-1-v2', 'w-1-v4']);
+    // Delivered again: passed over by version before any handler runs, so nothing is written twice.
+    expect(await runner.runBatch(page.events, page.cursor)).toBe(true);
+    expect(await largeDeposits()).toEqual(['w-1-v2', 'w-1-v4']);
+    expect(await view()).toEqual([{ walletId: 'w-1', balance: 5005, deposits: 3 }]);
+  });
 });
