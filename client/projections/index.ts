@@ -7,3 +7,5 @@ export type { PostgresProjectionOptions, ProjectionClass, WrittenPosition } from
 export type { ProjectionState } from './projection-tables';
 export type { RebuildFeed, RebuildOptions, RebuildProgress, RebuildResult } from './projection-rebuild';
 export { ProjectionGapError, ProjectionRebuildError, ProjectionVersionError, ProjectionWaitTimeoutError } from './projection-errors';
+export { readStoredCheckpoints } from './subscriber-checkpoints';
+export type { StoredCheckpoint } from './subscriber-checkpoints';

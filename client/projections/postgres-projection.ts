@@ -136,9 +136,12 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
     }
   }
 
-  /** Replays the feed into a fresh copy and switches over (see rebuildProjection); the current tables serve meanwhile. */
-  async rebuild(options: RebuildOptions = {}): Promise<RebuildResult> {
-    const feed = this.feed();
+  /**
+   * Replays the feed into a fresh copy and switches over (see rebuildProjection); the current tables
+   * serve meanwhile. Reads the feed given here, else the one given to postgresProjection.
+   */
+  async rebuild(options: RebuildOptions & { feed?: RebuildFeed } = {}): Promise<RebuildResult> {
+    const feed = options.feed ?? this.feed();
     this.rebuilding = true;
     try {
       return await rebuildProjection(
@@ -148,6 +151,11 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
     } finally {
       this.rebuilding = false;
     }
+  }
+
+  /** Whether it was given a feed to rebuild from. */
+  get hasFeed(): boolean {
+    return this.options.feed !== undefined;
   }
 
   /** Ends the connection pool it made (not one it was given). */
@@ -170,7 +178,7 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
       this.logger.info({ subscriberId: this.name, built: state.version, version: this.model.version }, 'projection version changed: rebuilding (the old tables serve meanwhile)');
       await this.rebuild();
     }
-    await this.pool.query(`UPDATE "${this.schema}".${STATE_TABLE} SET halted_error = NULL`);
+    await this.pool.query(`UPDATE "${this.schema}".${STATE_TABLE} SET halted_error = NULL, entity_types = $1`, [this.entityTypes]);
   }
 
   /** First start: the schema, the projection's tables and the bookkeeping, in one transaction under the copy's lock. */

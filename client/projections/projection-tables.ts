@@ -19,6 +19,8 @@ export const ENTITIES_TABLE = 'eventuate_projection_entities';
 export interface ProjectionState {
   projection: string;
   version: number;
+  /** The entity types it reads (as of its last start): what its lag counts. */
+  entityTypes: string[];
   cursor?: string;
   lastEventAt?: string;
   updatedAt: string;
@@ -36,7 +38,8 @@ export async function createBookkeeping(db: Queryable, projection: string, versi
       cursor_position numeric(20),
       last_event_at timestamptz,
       updated_at timestamptz NOT NULL DEFAULT now(),
-      halted_error text
+      halted_error text,
+      entity_types text[] NOT NULL DEFAULT '{}'
     );
     CREATE TABLE ${ENTITIES_TABLE} (
       entity_type text NOT NULL,
@@ -52,13 +55,14 @@ export async function readState(db: Queryable, schema: string): Promise<Projecti
   const { rows: exists } = await db.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`"${schema}".${STATE_TABLE}`]);
   if (!exists[0].present) return undefined;
   const { rows } = await db.query(
-    `SELECT projection, version, cursor, last_event_at, updated_at, halted_error FROM "${schema}".${STATE_TABLE}`,
+    `SELECT projection, version, cursor, last_event_at, updated_at, halted_error, entity_types FROM "${schema}".${STATE_TABLE}`,
   );
   const row = rows[0];
   if (!row) return undefined;
   return {
     projection: row.projection,
     version: row.version,
+    entityTypes: row.entity_types,
     cursor: row.cursor ?? undefined,
     lastEventAt: row.last_event_at?.toISOString(),
     updatedAt: row.updated_at.toISOString(),
