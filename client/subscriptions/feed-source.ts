@@ -75,6 +75,8 @@ function checkChosen(options: FeedSourceOptions): void {
 
 class FeedSubscription implements RunningSubscription {
   private readonly stopping = new AbortController();
+  /** Ends a read-ahead still waiting when the loop ends by itself (a halt). */
+  private readonly readingAhead = new AbortController();
   private loop?: Promise<void>;
   private cursor: string | undefined;
 
@@ -113,39 +115,58 @@ class FeedSubscription implements RunningSubscription {
 
   private async run(): Promise<void> {
     const signal = this.stopping.signal;
-    for (let failures = 0; !signal.aborted; ) {
-      let page: FeedPage;
-      try {
-        page = await this.reader.readFeed({
-          after: this.cursor,
-          limit: this.settings.pageSize,
-          entityTypes: this.subscription.entityTypes,
-          waitMs: this.settings.waitMs,
-          signal,
-        });
-        if (failures > 0) this.subscription.onSourceRecovered();
-        failures = 0;
-      } catch (err) {
-        if (signal.aborted) return;
-        // A refused cursor (another store's, or from before a repair-after-restore) stays refused:
-        // halt with the error, which names the way out, instead of retrying for ever.
-        if (err instanceof InvalidCursorError) throw err;
-        failures++;
-        this.subscription.onSourceError(err instanceof Error ? err : new Error(String(err)));
-        this.subscription.logger.warn({ err, subscriberId: this.subscriberId, attempt: failures }, 'cannot read the event feed; retrying');
-        await sleep(jitteredBackoffMs(failures, { baseMs: 200, maxMs: 10_000 }), signal);
-        continue;
+    // The page after the one being handled is read meanwhile: it starts where that page ends
+    // whatever becomes of its events (the loop goes on only when all were settled).
+    let ahead = undefined as { after: string | undefined; page: Promise<FeedPage> } | undefined;
+    const readAhead = (after: string | undefined) => {
+      const page = this.read(after, signal);
+      page.catch(() => undefined); // awaited (and its error handled) at the next turn
+      ahead = { after, page };
+    };
+    try {
+      for (let failures = 0; !signal.aborted; ) {
+        let page: FeedPage;
+        try {
+          const pending = ahead !== undefined && ahead.after === this.cursor ? ahead.page : this.read(this.cursor, signal);
+          ahead = undefined;
+          page = await pending;
+          if (failures > 0) this.subscription.onSourceRecovered();
+          failures = 0;
+        } catch (err) {
+          if (signal.aborted) return;
+          // A refused cursor (another store's, or from before a repair-after-restore) stays refused:
+          // halt with the error, which names the way out, instead of retrying for ever.
+          if (err instanceof InvalidCursorError) throw err;
+          failures++;
+          this.subscription.onSourceError(err instanceof Error ? err : new Error(String(err)));
+          this.subscription.logger.warn({ err, subscriberId: this.subscriberId, attempt: failures }, 'cannot read the event feed; retrying');
+          await sleep(jitteredBackoffMs(failures, { baseMs: 200, maxMs: 10_000 }), signal);
+          continue;
+        }
+        if (page.events.length > 0) readAhead(page.cursor);
+        const { reached, halted } = await this.handlePage(page);
+        if (reached !== undefined && reached !== this.cursor) {
+          await this.cursors.save(this.subscriberId, reached);
+          this.cursor = reached;
+        }
+        if (halted) {
+          if (!signal.aborted) this.subscription.onHalted(halted);
+          return;
+        }
       }
-      const { reached, halted } = await this.handlePage(page);
-      if (reached !== undefined && reached !== this.cursor) {
-        await this.cursors.save(this.subscriberId, reached);
-        this.cursor = reached;
-      }
-      if (halted) {
-        if (!signal.aborted) this.subscription.onHalted(halted);
-        return;
-      }
+    } finally {
+      this.readingAhead.abort();
     }
+  }
+
+  private read(after: string | undefined, signal: AbortSignal): Promise<FeedPage> {
+    return this.reader.readFeed({
+      after,
+      limit: this.settings.pageSize,
+      entityTypes: this.subscription.entityTypes,
+      waitMs: this.settings.waitMs,
+      signal: AbortSignal.any([signal, this.readingAhead.signal]),
+    });
   }
 
   /** Handles a page; `reached` is the cursor up to which every event is done with. */

@@ -22,15 +22,19 @@ import { Deposit, Deposited, OpenWallet, Wallet } from './wallet-domain';
 const quiet = pino({ level: 'silent' });
 const FeedBalanceView = balanceViewClass('feedBalanceView');
 
-/** Fails on amount 666; records what it handled of the wallets named stop-*. */
+/** Fails on amount 666 (once stop-c's deposit is handled); records what it handled of the wallets named stop-*. */
 @EventSubscriber('stoppingView', { onFailure: 'stop', maxAttempts: 2, backoff: { baseMs: 200, maxMs: 200 } })
 class StoppingView {
   readonly handled: string[] = [];
   constructor(private readonly failOn666: boolean) {}
 
   @EventHandlerMethod(Deposited)
-  deposited(ctx: EventHandlerContext<Deposited>) {
-    if (this.failOn666 && ctx.event.amount === 666) throw new Error('666 is refused');
+  async deposited(ctx: EventHandlerContext<Deposited>) {
+    if (this.failOn666 && ctx.event.amount === 666) {
+      // Fails only once stop-c's deposit, later in the page, is done: the prefix must still end before this event.
+      await eventually(() => this.handled.includes('stop-c@2'), "stop-c's deposit is handled first");
+      throw new Error('666 is refused');
+    }
     if (ctx.entityId.startsWith('stop-')) this.handled.push(`${ctx.entityId}@${ctx.entityVersion}`);
   }
 }
@@ -143,7 +147,7 @@ describe('dead letters of a feed subscriber, in PostgreSQL', () => {
   });
 
   it("onFailure 'stop' halts at the failed event and saves only the finished prefix: a restart delivers it and everything after it again", async () => {
-    // Three entities in one page; stop-b's event fails (after 200 ms of retrying) while stop-c's, after it, finished long before.
+    // Three entities in one page; stop-b's event fails once stop-c's, after it, has finished.
     await wallets.save(new OpenWallet('a'), { entityId: 'stop-a' });
     await wallets.save(new OpenWallet('b'), { entityId: 'stop-b' });
     await wallets.save(new OpenWallet('c'), { entityId: 'stop-c' });
