@@ -144,10 +144,9 @@ export class EventSettler {
 
   /**
    * Settles deliveries that the source read together (a feed page, a Kafka batch of one partition),
-   * in order per entity. With a batch runner, chunks of its batchSize go in one transaction each; a
-   * chunk that holds a parked entity or a message that is not an event, or whose transaction fails,
-   * is settled event by event instead, so a poison event is found and the failure policy applies to
-   * it alone. `endCursor` (feed sources): the position once every delivery is settled, which may lie
+   * in order per entity. With a batch runner, chunks of its batchSize go in one transaction each
+   * (see settleChunk); when that transaction fails, its events are settled one by one, so a poison
+   * event is found and the failure policy applies to it alone. `endCursor` (feed sources): the position once every delivery is settled, which may lie
    * past the last one. After a halt, the deliveries not reached are 'interrupted'.
    */
   async settleBatch(deliveries: Delivery[], signal: AbortSignal, endCursor?: string): Promise<Settlement[]> {
@@ -160,29 +159,50 @@ export class EventSettler {
         settlements.push(...chunk.map((): Settlement => ({ kind: 'interrupted' })));
         continue;
       }
-      if (isBatchRunner(runner) && (await this.applyTogether(runner, chunk, from + size >= deliveries.length ? endCursor : undefined, signal))) {
-        settlements.push(...chunk.map((): Settlement => ({ kind: 'handled' })));
-        continue;
-      }
-      // One by one: settle() queues them in their entities' lanes in this order, so each entity keeps its order.
-      settlements.push(...(await Promise.all(chunk.map((delivery) => this.settle(delivery, signal)))));
+      settlements.push(...(await this.settleChunk(chunk, from + size >= deliveries.length ? endCursor : undefined, signal)));
     }
     return settlements;
   }
 
-  private async applyTogether(runner: BatchEventRunner, chunk: Delivery[], endCursor: string | undefined, signal: AbortSignal): Promise<boolean> {
-    try {
-      await this.loading;
-    } catch {
-      return false; // settle() reports the halt
+  /**
+   * The chunk's events of entities that are not parked go in one transaction; the rest (parked
+   * entities' events, messages that are not events, or everything when that transaction fails) are
+   * settled one by one. An entity's events are all on one side, so each entity keeps its order.
+   */
+  private async settleChunk(chunk: Delivery[], endCursor: string | undefined, signal: AbortSignal): Promise<Settlement[]> {
+    const { runner } = this.options;
+    const settlements = new Array<Settlement | undefined>(chunk.length);
+    // Which entities are parked must be known before any of their events is applied; when it cannot
+    // be read, settle() reports the halt for each.
+    const parkedKnown = await this.loading.then(
+      () => true,
+      () => false,
+    );
+    const together = parkedKnown
+      ? chunk.flatMap((delivery, index) =>
+          'event' in delivery && !this.parked.has(entityKeyOf(delivery.event.entityType, delivery.event.entityId)) ? [{ event: delivery.event, index }] : [],
+        )
+      : [];
+    if (isBatchRunner(runner) && together.length > 0) {
+      // The checkpoint goes with the transaction only when it settles the whole chunk: a parked event
+      // before it must be recorded first, or a crash would resume past it.
+      const last = chunk[chunk.length - 1].origin;
+      const whole = together.length === chunk.length && chunk.every((d) => d.origin.source === 'feed');
+      const checkpoint = whole ? (endCursor ?? (last.source === 'feed' ? last.cursor : undefined)) : undefined;
+      if (await this.runTogether(runner, together.map((t) => t.event), checkpoint, signal)) {
+        for (const { index } of together) settlements[index] = { kind: 'handled' };
+      }
     }
-    const events: StoredEvent[] = [];
-    for (const delivery of chunk) {
-      if (!('event' in delivery) || this.parked.has(entityKeyOf(delivery.event.entityType, delivery.event.entityId))) return false;
-      events.push(delivery.event);
-    }
-    const last = chunk[chunk.length - 1].origin;
-    const checkpoint = chunk.every((d) => d.origin.source === 'feed') ? (endCursor ?? (last.source === 'feed' ? last.cursor : undefined)) : undefined;
+    // One by one: settle() queues them in their entities' lanes in this order, so each entity keeps its order.
+    await Promise.all(
+      chunk.map(async (delivery, index) => {
+        if (settlements[index] === undefined) settlements[index] = await this.settle(delivery, signal);
+      }),
+    );
+    return settlements as Settlement[];
+  }
+
+  private async runTogether(runner: BatchEventRunner, events: StoredEvent[], checkpoint: string | undefined, signal: AbortSignal): Promise<boolean> {
     try {
       return await runner.runBatch(events, checkpoint, signal);
     } catch (err) {

@@ -152,12 +152,20 @@ describe('PostgreSQL projections', () => {
       { walletId: 'w-ok', balance: 7, deposits: 1 },
     ]);
 
+    // Written while it is stopped, so delivered in one batch: w-ok's deposit is applied, w-bad's parks behind its dead letter.
+    await manager.stop();
+    await wallets.update('w-bad', new Deposit(1000));
+    const okAgain = await wallets.update('w-ok', new Deposit(8));
+    await manager.start();
+    await projection.waitFor(okAgain);
+    await eventually(async () => (await manager.deadLetters('wallet_balances').list()).length === 3, 'the later w-bad deposit parks too');
+
     balances.broken.clear();
     await manager.deadLetters('wallet_balances').retry(letters[0].id);
-    await projection.waitFor({ entityType: 'Wallet', entityId: 'w-bad', entityVersion: 4 });
+    await projection.waitFor({ entityType: 'Wallet', entityId: 'w-bad', entityVersion: 5 });
     expect(await view()).toEqual([
-      { walletId: 'w-bad', balance: 114, deposits: 3 },
-      { walletId: 'w-ok', balance: 7, deposits: 1 },
+      { walletId: 'w-bad', balance: 1114, deposits: 4 },
+      { walletId: 'w-ok', balance: 15, deposits: 2 },
     ]);
     expect(await manager.deadLetters('wallet_balances').list()).toEqual([]);
   });
