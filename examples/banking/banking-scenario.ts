@@ -1,4 +1,4 @@
-import { AggregateRepository, type EventStore } from 'eventuate-local-ts/client';
+import { AggregateRepository, type EventStore, type PostgresProjection } from 'eventuate-local-ts/client';
 import { formatTable, money } from '../support/table';
 import { Account, OpenAccount, type Cents } from './account';
 import type { AccountBalanceView } from './account-balance-view';
@@ -56,20 +56,17 @@ export class Bank {
     }
   }
 
-  /** Polls until the projection has applied every event of these accounts. */
-  async projectionCaughtUp(view: AccountBalanceView, accounts: OpenedAccount[], timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const versions = new Map((await view.accounts()).map((row) => [row.accountId, row.version]));
-      const behind = [];
-      for (const { accountId } of accounts) {
+  /**
+   * Waits until the balance projection shows each account as it is now: read your writes, the
+   * writes being the saga's last debit or credit of each account.
+   */
+  async balancesShown(balances: PostgresProjection, accounts: OpenedAccount[], timeoutMs: number): Promise<void> {
+    await Promise.all(
+      accounts.map(async ({ accountId }) => {
         const { entityVersion } = await this.accounts.find(accountId);
-        if ((versions.get(accountId) ?? 0) < entityVersion) behind.push(accountId);
-      }
-      if (behind.length === 0) return;
-      if (Date.now() > deadline) throw new Error(`the projection is behind on ${behind.length} accounts after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+        await balances.waitFor({ entityType: this.accounts.entityType, entityId: accountId, entityVersion }, { timeoutMs });
+      }),
+    );
   }
 }
 

@@ -3,13 +3,12 @@
  * default http://localhost:8080), the saga and the balance projection running here.
  */
 import pino from 'pino';
-import { HttpEventStore } from 'eventuate-local-ts/client';
+import { HttpEventStore, postgresDeadLetters } from 'eventuate-local-ts/client';
 import { exampleSource } from '../support/example-source';
 import { eventStoreUrl, runExample } from '../support/run-example';
-import { AccountBalanceView } from './account-balance-view';
+import { openViewDatabase } from '../support/view-database';
 import { bankingSubscriptions } from './banking-subscriptions';
 import { accountsTable, Bank, transfersTable } from './banking-scenario';
-import { openViewDatabase } from './view-database';
 
 runExample(async () => {
   const url = eventStoreUrl();
@@ -17,10 +16,10 @@ runExample(async () => {
   const bank = new Bank(new HttpEventStore(server));
   const database = await openViewDatabase();
   const source = await exampleSource(server, ['Account', 'MoneyTransfer']);
-  const view = new AccountBalanceView(database.pool);
-  const { manager } = bankingSubscriptions(source, bank, view, pino({ level: process.env.LOG_LEVEL || 'warn' }));
+  const deadLetters = postgresDeadLetters({ connectionString: database.connectionString });
+  const logger = pino({ level: process.env.LOG_LEVEL || 'warn' });
+  const { manager, balances, view } = bankingSubscriptions({ source, bank, viewPool: database.pool, deadLetters, logger });
   try {
-    await view.createTables();
     await manager.start();
     console.log(`event store: ${url}\nevents from: ${source.description}\nbalances in: ${database.description}\n`);
 
@@ -35,11 +34,12 @@ runExample(async () => {
     ];
     const started = await Promise.all(plan.map(async (t) => ({ ...t, transferId: await bank.transfer(t.from, t.to, t.amount) })));
     const outcomes = await bank.outcomes(started, 30_000);
-    await bank.projectionCaughtUp(view, [ann, bob, cem], 30_000);
+    await bank.balancesShown(balances, [ann, bob, cem], 30_000);
 
     console.log(`${transfersTable(outcomes)}\n\n${await accountsTable(view, [ann, bob, cem])}`);
   } finally {
     await manager.stop();
+    await deadLetters.close?.();
     await database.close();
   }
 });
