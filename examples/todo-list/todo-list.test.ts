@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-// #region in-memory-view
-import { AggregateRepository, feedSource, HttpEventStore, memoryCursorStore, memoryDeadLetters, PostgresEventStore, SubscriptionManager } from 'eventuate-local-ts/client';
+// #region projection-wiring
+import { feedSource, memoryCursorStore, memoryDeadLetters, postgresProjection, SubscriptionManager } from 'eventuate-local-ts/client';
 // #endregion
+import { AggregateRepository, HttpEventStore, PostgresEventStore, type PostgresProjection } from 'eventuate-local-ts/client';
 import { buildApp } from 'eventuate-local-ts/server';
 import { testDatabase, type TestDatabase } from '../../test/support/database';
 import { AddTodo, CompleteTodo, CreateTodoList, DeleteCompleted, DeleteTodo, TodoList, UpdateTodo } from './todo-list';
-import { viewReached } from './todo-scenario';
 import { TodoView } from './todo-view';
 import { TodoViewProjection } from './todo-view-projection';
 
@@ -15,6 +15,7 @@ describe('todo example: the CQRS view follows the aggregate through the server f
   let store: PostgresEventStore;
   let app: FastifyInstance;
   let manager: SubscriptionManager | undefined;
+  let todoView: PostgresProjection<TodoViewProjection>;
 
   beforeAll(async () => {
     db = testDatabase('todo');
@@ -24,6 +25,8 @@ describe('todo example: the CQRS view follows the aggregate through the server f
 
   afterAll(async () => {
     await manager?.stop();
+    await todoView?.close();
+    if (todoView) await db.pool.query(`DROP SCHEMA IF EXISTS "${todoView.schema}" CASCADE`);
     // An aborted long poll can leave a connection the server does not see as idle; do not wait for it.
     app.server.closeAllConnections();
     await app.close();
@@ -34,23 +37,26 @@ describe('todo example: the CQRS view follows the aggregate through the server f
   it('shows every change of two lists, including the todos one DeleteCompleted removes with many events', async () => {
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     const lists = new AggregateRepository(TodoList, new HttpEventStore({ url }));
-    const view = new TodoView();
-    // #region in-memory-view
-    // The view is in memory, so its cursor and dead letters are too: every run rebuilds the view from the beginning.
-    const deadLetters = memoryDeadLetters();
+    const { connectionString } = db;
+    const schema = `${db.schema}_view`;
+    // #region projection-wiring
+    // The view's tables and its position in the feed, in its schema: each change commits with the position it reached.
+    todoView = postgresProjection(new TodoViewProjection(), { connectionString, schema });
+    const deadLetters = memoryDeadLetters(); // this test's; postgresDeadLetters({ connectionString }) for a view that outlives the process
     manager = new SubscriptionManager({
-      source: feedSource({ url, cursorStore: memoryCursorStore() }),
+      source: feedSource({ url, cursorStore: memoryCursorStore() }), // the cursors of plain subscribers; the projection keeps its own
       deadLetters,
-      subscribers: [new TodoViewProjection(view)],
+      subscribers: [todoView],
       logger: pino({ level: 'silent' }),
     });
     // #endregion
     await manager.start();
+    const view = new TodoView(db.pool, todoView.schema);
 
     const matchesAggregate = async (listId: string) => {
       const { entity, entityVersion } = await lists.find(listId);
-      await viewReached(view, listId, entityVersion, 20_000);
-      const fromView = view.todosOf(listId).map(({ todoId, listName, title, completed }) => ({ todoId, listName, title, completed }));
+      await todoView.waitFor({ entityType: lists.entityType, entityId: listId, entityVersion }, { timeoutMs: 20_000 });
+      const fromView = (await view.todosOf(listId)).map(({ todoId, listName, title, completed }) => ({ todoId, listName, title, completed }));
       const fromAggregate = Object.entries(entity.todos).map(([todoId, todo]) => ({ todoId, listName: entity.name, ...todo }));
       expect(fromView).toEqual(fromAggregate);
       return fromView;
@@ -77,7 +83,7 @@ describe('todo example: the CQRS view follows the aggregate through the server f
     expect((await matchesAggregate(home)).map((t) => t.title)).toEqual(['rye bread']);
     // The other list is untouched by the bulk delete of the first.
     expect(await matchesAggregate(work)).toEqual([{ todoId: 'w1', listName: 'work', title: 'report', completed: true }]);
-    expect(view.openTodos().map((t) => t.title)).toEqual(['rye bread']);
-    expect(await deadLetters.list('todoView')).toEqual([]);
+    expect((await view.openTodos()).map((t) => t.title)).toEqual(['rye bread']);
+    expect(await deadLetters.list('todo_view')).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { Todo } from './todo-list';
 
 export interface TodoViewRow extends Todo {
@@ -6,62 +7,30 @@ export interface TodoViewRow extends Todo {
   listName: string;
 }
 
-/** What one TodoList event changes in the view, identified by the list's version. */
-export type TodoListChange =
-  | { kind: 'created'; name: string }
-  | { kind: 'added'; todoId: string; title: string }
-  | { kind: 'updated'; todoId: string; title: string }
-  | { kind: 'completed'; todoId: string }
-  | { kind: 'deleted'; todoId: string };
-
-/**
- * The query side of the todo example: every todo of every list, kept in memory by a subscriber.
- * Per list, events arrive in version order but possibly more than once, so an event at or below
- * the version last applied to its list is skipped.
- */
+/** Reads what TodoViewProjection keeps, in its schema (postgresProjection's `schema`, by default the projection's name). */
 export class TodoView {
-  private readonly todos = new Map<string, TodoViewRow>();
-  private readonly lists = new Map<string, { name: string; version: number }>();
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+  ) {}
 
-  /** false when the event was a redelivery. */
-  apply(listId: string, version: number, change: TodoListChange): boolean {
-    const list = this.lists.get(listId) ?? { name: '', version: 0 };
-    if (version <= list.version) return false;
-    // Cannot happen with per-entity ordered delivery; throwing makes the event come back later.
-    if (version !== list.version + 1) throw new Error(`todo list ${listId}: got version ${version} after ${list.version}`);
-    list.version = version;
-    this.lists.set(listId, list);
-    const todo = 'todoId' in change ? this.todos.get(change.todoId) : undefined;
-    switch (change.kind) {
-      case 'created':
-        list.name = change.name;
-        break;
-      case 'added':
-        this.todos.set(change.todoId, { todoId: change.todoId, listId, listName: list.name, title: change.title, completed: false });
-        break;
-      case 'updated':
-        if (todo) todo.title = change.title;
-        break;
-      case 'completed':
-        if (todo) todo.completed = true;
-        break;
-      case 'deleted':
-        this.todos.delete(change.todoId);
-        break;
-    }
-    return true;
+  /** A list's todos in the order they were added. */
+  async todosOf(listId: string): Promise<TodoViewRow[]> {
+    return this.select(`WHERE t.list_id = $1`, [listId]);
   }
 
-  /** The version of the list the view has reached (0: unseen). */
-  versionOf(listId: string): number {
-    return this.lists.get(listId)?.version ?? 0;
+  /** The todos not yet completed, of every list: a query the command side cannot answer without loading every list. */
+  async openTodos(): Promise<TodoViewRow[]> {
+    return this.select(`WHERE NOT t.completed`, []);
   }
 
-  todosOf(listId: string): TodoViewRow[] {
-    return [...this.todos.values()].filter((todo) => todo.listId === listId);
-  }
-
-  openTodos(): TodoViewRow[] {
-    return [...this.todos.values()].filter((todo) => !todo.completed);
+  private async select(where: string, params: unknown[]): Promise<TodoViewRow[]> {
+    const { rows } = await this.pool.query(
+      `SELECT t.todo_id, t.list_id, l.name AS list_name, t.title, t.completed
+         FROM "${this.schema}".todos t JOIN "${this.schema}".todo_lists l USING (list_id)
+        ${where} ORDER BY t.line`,
+      params,
+    );
+    return rows.map((r) => ({ todoId: r.todo_id, listId: r.list_id, listName: r.list_name, title: r.title, completed: r.completed }));
   }
 }
