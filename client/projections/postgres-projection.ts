@@ -224,20 +224,27 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
   }
 
   private async hasApplied(written: WrittenPosition): Promise<boolean> {
-    if ('cursor' in written) {
-      const checkpoint = (await readState(this.pool, this.schema))?.cursor;
-      if (checkpoint === undefined) return false;
-      return compareCursors(checkpoint, written.cursor) >= 0;
-    }
-    return (await appliedVersion(this.pool, this.schema, written.entityType, written.entityId)) >= written.entityVersion;
+    if (isEntityWrite(written)) return (await appliedVersion(this.pool, this.schema, written.entityType, written.entityId)) >= written.entityVersion;
+    const checkpoint = (await readState(this.pool, this.schema))?.cursor;
+    if (checkpoint === undefined) return false;
+    return compareCursors(checkpoint, written.cursor) >= 0;
   }
 
   private async reached(written: WrittenPosition): Promise<string> {
-    if ('cursor' in written) return `the feed up to ${(await readState(this.pool, this.schema))?.cursor ?? 'its start'}`;
-    return `version ${await appliedVersion(this.pool, this.schema, written.entityType, written.entityId)} of ${written.entityType}/${written.entityId}`;
+    if (isEntityWrite(written)) return `version ${await appliedVersion(this.pool, this.schema, written.entityType, written.entityId)} of ${written.entityType}/${written.entityId}`;
+    return `the feed up to ${(await readState(this.pool, this.schema))?.cursor ?? 'its start'}`;
   }
 }
 
+/**
+ * A write that names its entity is waited for by the entity's version, even when it also carries a
+ * cursor (a repository's answer has both): that works from any source, whereas only feed sources
+ * move the checkpoint a cursor is compared with (a Kafka-fed projection would never reach it).
+ */
+function isEntityWrite(written: WrittenPosition): written is { entityType: string; entityId: string; entityVersion: number } {
+  return 'entityType' in written;
+}
+
 function describeWrite(written: WrittenPosition): string {
-  return 'cursor' in written ? `feed position ${written.cursor}` : `version ${written.entityVersion} of ${written.entityType}/${written.entityId}`;
+  return isEntityWrite(written) ? `version ${written.entityVersion} of ${written.entityType}/${written.entityId}` : `feed position ${written.cursor}`;
 }

@@ -133,6 +133,19 @@ describe('PostgreSQL projections', () => {
     await expect(projection.waitFor({ entityType: 'Order', entityId: 'o-1', entityVersion: 1 })).rejects.toThrow("does not read entity type 'Order'");
   });
 
+  it("waitFor takes a repository's answer as it is, by its entity's version: the answer's cursor does not tie it to the feed checkpoint, which a Kafka source never moves", async () => {
+    const { projection, manager } = await start();
+    await wallets.save(new OpenWallet('w-k'), { entityId: 'w-k' });
+    const answer = await wallets.update('w-k', new Deposit(5));
+    expect(answer.cursor).toEqual(expect.any(String));
+    await projection.waitFor(answer, { timeoutMs: 10_000 });
+    await manager.stop();
+    // The state of a projection fed from Kafka: entity versions recorded, no feed checkpoint.
+    await db.pool.query(`UPDATE "${viewSchema}".eventuate_projection_state SET cursor = NULL, cursor_transaction_id = NULL, cursor_position = NULL`);
+    await projection.waitFor(answer, { timeoutMs: 300 });
+    await expect(projection.waitFor({ cursor: answer.cursor! }, { timeoutMs: 300 })).rejects.toThrow(`had not applied feed position ${answer.cursor}`);
+  });
+
   it('a poison event parks its entity (listed with its error); retried after the fix, the view ends exact', async () => {
     const balances = new WalletBalances();
     balances.broken.add(13);
