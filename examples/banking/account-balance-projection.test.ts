@@ -49,12 +49,12 @@ describe('AccountBalanceProjection and its view', () => {
     const { entityId: bob } = await accounts.save(new OpenAccount('Bob', 0), { entityId: 'acc-bob' });
     await accounts.update(ann, new DebitAccount(30_00, 't-1'));
     const refused = await accounts.update(ann, new DebitAccount(500_00, 't-2')); // AccountDebitFailedDueToInsufficientFunds, no handler
-    await accounts.update(bob, new CreditAccount(30_00, 't-1'));
+    const credited = await accounts.update(bob, new CreditAccount(30_00, 't-1'));
     const last = await accounts.update(ann, new CreditAccount(5_00, 't-3'));
     expect(refused.entityVersion).toBe(3);
 
-    await balances.waitFor({ entityType: 'Account', entityId: ann, entityVersion: last.entityVersion }, { timeoutMs: 20_000 });
-    await balances.waitFor({ entityType: 'Account', entityId: bob, entityVersion: 2 }, { timeoutMs: 20_000 });
+    await balances.waitFor(last, { timeoutMs: 20_000 });
+    await balances.waitFor(credited, { timeoutMs: 20_000 });
     const view = new AccountBalanceView(db.pool, balances.schema);
     expect(await view.accounts()).toEqual([
       { accountId: 'acc-ann', owner: 'Ann', balance: 75_00 },

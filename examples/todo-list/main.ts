@@ -28,9 +28,6 @@ runExample(async () => {
     subscribers: [todoView],
     logger: pino({ level: process.env.LOG_LEVEL || 'warn' }),
   });
-  /** Read your writes: resolves once the view shows the list at the version a write reached. */
-  const shown = (listId: string, written: { entityVersion: number }) =>
-    todoView.waitFor({ entityType: lists.entityType, entityId: listId, entityVersion: written.entityVersion }, { timeoutMs: 30_000 });
   try {
     await manager.start();
     console.log(`event store: ${url}\nevents from: ${source.description}\nview in: ${database.description}\n`);
@@ -41,11 +38,11 @@ runExample(async () => {
     await lists.update(listId, new UpdateTodo(bread.todoId, 'rye bread'));
     await lists.update(listId, new CompleteTodo(milk.todoId));
     const beforeDelete = await lists.update(listId, new CompleteTodo(eggs.todoId));
-    await shown(listId, beforeDelete);
+    await todoView.waitFor(beforeDelete, { timeoutMs: 30_000 }); // read your writes: the view shows the list as this write left it
     console.log(`the view after 4 adds, 1 update, 2 completes (list version ${beforeDelete.entityVersion}):\n${todoTable(await view.todosOf(listId))}\n`);
 
     const deleted = await lists.update(listId, new DeleteCompleted());
-    await shown(listId, deleted);
+    await todoView.waitFor(deleted, { timeoutMs: 30_000 });
     console.log(
       `DeleteCompleted: one command, ${deleted.eventIds.length} TodoDeleted events (list version ${deleted.entityVersion}); the view now:\n` +
         todoTable(await view.todosOf(listId)),

@@ -57,7 +57,7 @@ describe('TodoViewProjection', () => {
     const lists = new AggregateRepository(TodoList, store);
     await lists.save(new CreateTodoList('fine'), { entityId: 'list-ok' });
     const added = await lists.update('list-ok', new AddTodo('bread', 't-2'));
-    await todoView.waitFor({ entityType: 'TodoList', entityId: 'list-ok', entityVersion: added.entityVersion }, { timeoutMs: 20_000 });
+    await todoView.waitFor(added, { timeoutMs: 20_000 });
 
     await eventually(async () => (await deadLetters.list('todo_view')).length === 2, 'the refused event and the one parked behind it are listed');
     const letters = await deadLetters.list('todo_view');
