@@ -128,7 +128,7 @@ describe('subscribers end to end: HTTP appends -> relay -> Kafka -> subscriber, 
     managers.push(kafka);
     await kafka.start();
     expect(kafka.status()).toEqual([
-      { subscriberId: 'walletHistoryKafka', entityTypes: ['Wallet'], running: true, error: undefined, sourceError: undefined, deadLetters: { failed: 0, parked: 0, parkedEntities: 0 } },
+      { subscriberId: 'walletHistoryKafka', entityTypes: ['Wallet'], running: true, state: 'running', error: undefined, sourceError: undefined, deadLetters: { failed: 0, parked: 0, parkedEntities: 0 } },
     ]);
 
     const wallets = new AggregateRepository(Wallet, new HttpEventStore({ url }));
