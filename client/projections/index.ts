@@ -6,6 +6,6 @@ export { PostgresProjection, postgresProjection } from './postgres-projection';
 export type { PostgresProjectionOptions, ProjectionClass, WrittenPosition } from './postgres-projection';
 export type { ProjectionState } from './projection-tables';
 export type { RebuildFeed, RebuildOptions, RebuildProgress, RebuildResult } from './projection-rebuild';
-export { ProjectionGapError, ProjectionRebuildError, ProjectionVersionError, ProjectionWaitTimeoutError } from './projection-errors';
+export { ProjectionGapError, ProjectionRebuildError, ProjectionStoppedError, ProjectionVersionError, ProjectionWaitTimeoutError } from './projection-errors';
 export { readStoredCheckpoints } from './subscriber-checkpoints';
 export type { StoredCheckpoint } from './subscriber-checkpoints';

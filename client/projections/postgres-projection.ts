@@ -1,13 +1,13 @@
 import { Pool, type PoolClient } from 'pg';
 import pino, { type Logger } from 'pino';
 import { compareCursors } from '../../src/cursor';
-import type { StoredEvent } from '../../src/model';
+import { InvalidCursorError } from '../../src/errors';
 import { HttpEventStore } from '../http-event-store';
 import { projectionModelOf, type ProjectionModel } from '../decorators/projection';
 import type { CursorStore } from '../subscriptions/cursor-store';
 import { entityTypesOf } from '../subscriptions/subscriber-entity-types';
 import type { SubscriberRuntime } from '../subscriptions/subscriber-runtime';
-import { ProjectionVersionError, ProjectionWaitTimeoutError } from './projection-errors';
+import { ProjectionStoppedError, ProjectionVersionError, ProjectionWaitTimeoutError } from './projection-errors';
 import { rebuildProjection, type RebuildFeed, type RebuildOptions, type RebuildResult } from './projection-rebuild';
 import { ProjectionRunner, copyLockKey, scopeToCopy } from './projection-runner';
 import { STATE_TABLE, advanceCheckpoint, appliedVersion, createBookkeeping, readState, type ProjectionState } from './projection-tables';
@@ -58,6 +58,7 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
   private logger: Logger;
   private waiters = new Set<() => void>();
   private haltedBy?: Error;
+  private readonly applied = { applied: 0, redeliveries: 0 };
   private rebuilding = false;
 
   constructor(
@@ -92,14 +93,19 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
     this.logger = logger;
     this.haltedBy = undefined;
     await this.prepare();
-    const runner = new ProjectionRunner(this.projection, this.model, this.pool, this.schema, logger, (applied) => this.committed(applied));
+    const runner = new ProjectionRunner(this.projection, this.model, this.pool, this.schema, logger, (counts) => this.committed(counts));
     return { runner, cursorStore: this.cursorStore() };
   }
 
   async closed(error?: Error): Promise<void> {
-    this.haltedBy = error;
-    this.committed([]);
-    if (error) await this.pool.query(`UPDATE "${this.schema}".${STATE_TABLE} SET halted_error = $1, updated_at = now()`, [`${error.name}: ${error.message}`]);
+    this.haltedBy = error && withProjectionAdvice(this.name, error);
+    this.committed({ applied: 0, redeliveries: 0 });
+    if (error) await this.pool.query(`UPDATE "${this.schema}".${STATE_TABLE} SET halted_error = $1, updated_at = now()`, [`${this.haltedBy!.name}: ${this.haltedBy!.message}`]);
+  }
+
+  /** Since this object was made: events applied, and redeliveries passed over (each delivered again after it was applied). */
+  get counts(): { applied: number; redeliveries: number } {
+    return { ...this.applied };
   }
 
   /** Its bookkeeping as stored: version, checkpoint, newest applied event's time, why it halted. */
@@ -121,6 +127,8 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
     const deadline = Date.now() + timeoutMs;
     for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
       if (await this.hasApplied(written)) return;
+      // Stopped in this process: it will not get there, so say so now rather than at the deadline.
+      if (this.haltedBy) throw new ProjectionStoppedError(this.name, describeWrite(written), await this.reached(written), this.haltedBy);
       const left = deadline - Date.now();
       if (left <= 0) throw new ProjectionWaitTimeoutError(this.name, describeWrite(written), timeoutMs, await this.reached(written), this.haltedBy);
       // Woken by a commit in this process; polls for a runner in another.
@@ -219,7 +227,9 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
     return 'readFeed' in feed ? feed : new HttpEventStore({ url: feed.url, apiKey: feed.apiKey });
   }
 
-  private committed(_applied: StoredEvent[]): void {
+  private committed(counts: { applied: number; redeliveries: number }): void {
+    this.applied.applied += counts.applied;
+    this.applied.redeliveries += counts.redeliveries;
     for (const wake of [...this.waiters]) wake();
   }
 
@@ -247,4 +257,16 @@ function isEntityWrite(written: WrittenPosition): written is { entityType: strin
 
 function describeWrite(written: WrittenPosition): string {
   return isEntityWrite(written) ? `version ${written.entityVersion} of ${written.entityType}/${written.entityId}` : `feed position ${written.cursor}`;
+}
+
+/** A refused feed position means something else for a projection than for a subscriber: its tables were built from another store's feed. */
+function withProjectionAdvice(name: string, error: Error): Error {
+  const invalid = error instanceof InvalidCursorError ? error : error.cause instanceof InvalidCursorError ? error.cause : undefined;
+  if (!invalid) return error;
+  const advised = new Error(
+    `${error.message}. For projection '${name}' this means its tables were built from another event store's feed (or from before a restore): rebuild it from this store's (eventuate-local projections rebuild ${name}) or drop its schema`,
+    { cause: error },
+  );
+  advised.name = error.name;
+  return advised;
 }

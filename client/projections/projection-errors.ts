@@ -47,3 +47,16 @@ export class ProjectionRebuildError extends Error {
     this.name = 'ProjectionRebuildError';
   }
 }
+
+/** waitFor gave up at once: the projection stopped in this process, so it will not apply the write until restarted. */
+export class ProjectionStoppedError extends Error {
+  constructor(
+    projection: string,
+    what: string,
+    reached: string,
+    override readonly cause: Error,
+  ) {
+    super(`projection '${projection}' stopped before it applied ${what} (it has applied ${reached}): ${cause.message}`);
+    this.name = 'ProjectionStoppedError';
+  }
+}

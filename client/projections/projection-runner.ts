@@ -28,8 +28,8 @@ export class ProjectionRunner implements BatchEventRunner {
     private readonly pool: Pool,
     readonly schema: string,
     private readonly logger: Logger,
-    /** Called after each commit with the events it applied (redeliveries left out). */
-    private readonly onCommitted: (applied: StoredEvent[]) => void = () => undefined,
+    /** Called after each commit with how many events it applied and how many it passed over as redeliveries. */
+    private readonly onCommitted: (counts: { applied: number; redeliveries: number }) => void = () => undefined,
   ) {
     this.batchSize = model.batchSize;
   }
@@ -72,7 +72,7 @@ export class ProjectionRunner implements BatchEventRunner {
         await checkVersion(db, this.model, this.schema);
         const applied = await this.applyWithin(db, events, checkpoint);
         await db.query('COMMIT');
-        this.onCommitted(applied);
+        this.onCommitted({ applied: applied.length, redeliveries: events.length - applied.length });
       } catch (err) {
         await db.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
         throw err;

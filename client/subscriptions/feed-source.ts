@@ -11,12 +11,13 @@ import { KeyedSerialQueue } from './keyed-serial-queue';
 
 interface FeedSourceCommonOptions {
   /**
-   * Where each subscriber keeps its position. No default: only the user knows whether what a
-   * subscriber builds outlives the process, and the cursor must live exactly as long.
+   * Where each subscriber keeps its position (a projection keeps its own, with its tables). No
+   * default: only the user knows whether what a subscriber builds outlives the process, and the
+   * cursor must live exactly as long; a subscriber other than a projection does not start without it.
    * memoryCursorStore() for a view in memory (every run rebuilds it from its readFrom);
    * fileCursorStore({ dir }) or postgresCursorStore({ connectionString }) for a durable view or a saga.
    */
-  cursorStore: CursorStore;
+  cursorStore?: CursorStore;
   /** Events per read. Default 100. */
   pageSize?: number;
   /** Long-poll wait per read when there is nothing new. Default 10000 ms. */
@@ -41,7 +42,7 @@ export function feedSource(options: FeedSourceOptions): EventSource {
   return {
     description: 'store' in options ? 'event store feed (in process)' : `event store feed ${options.url}`,
     async start(subscription) {
-      const running = new FeedSubscription(reader, subscription.cursorStore ?? cursors, subscription, {
+      const running = new FeedSubscription(reader, cursorStoreFor(subscription, cursors), subscription, {
         pageSize: options.pageSize ?? 100,
         waitMs: options.waitMs ?? 10_000,
         maxConcurrentHandlers: options.maxConcurrentHandlers ?? 16,
@@ -50,7 +51,7 @@ export function feedSource(options: FeedSourceOptions): EventSource {
       return running;
     },
     async position(subscription) {
-      const checkpoint = await (subscription.cursorStore ?? cursors).load(subscription.subscriberId);
+      const checkpoint = await cursorStoreFor(subscription, cursors).load(subscription.subscriberId);
       return { checkpoint, lag: await feedLag(reader, checkpoint, subscription.entityTypes) };
     },
   };
@@ -58,19 +59,28 @@ export function feedSource(options: FeedSourceOptions): EventSource {
 
 /** For callers without the types (JavaScript, options built at run time): the same choice, as an error that explains it. */
 function checkChosen(options: FeedSourceOptions): void {
-  if (!options?.cursorStore) {
-    throw new TypeError(
-      'feedSource needs a cursorStore: where each subscriber keeps its position in the feed, so that a restart resumes instead of starting over. ' +
-        'It must live as long as what the subscriber builds: memoryCursorStore() for a view kept in memory (each run rebuilds it from its readFrom); ' +
-        'fileCursorStore({ dir }) or postgresCursorStore({ connectionString }) for a view in a database, or a saga.',
-    );
-  }
   if ('deadLetters' in options) {
     throw new TypeError(
       'feedSource no longer takes deadLetters: give them to the SubscriptionManager ({ source, deadLetters }), which keeps them for both sources: ' +
         'postgresDeadLetters({ connectionString }) or memoryDeadLetters().',
     );
   }
+}
+
+/**
+ * A projection keeps its position with its tables; any other subscriber needs the source's
+ * cursorStore, which has no default: only the user knows whether what it builds outlives the process.
+ */
+function cursorStoreFor(subscription: Pick<Subscription, 'subscriberId' | 'cursorStore'>, cursors: CursorStore | undefined): CursorStore {
+  const store = subscription.cursorStore ?? cursors;
+  if (!store) {
+    throw new TypeError(
+      `feedSource needs a cursorStore for subscriber '${subscription.subscriberId}': where it keeps its position in the feed, so that a restart resumes instead of starting over. ` +
+        'It must live as long as what the subscriber builds: memoryCursorStore() for a view kept in memory (each run rebuilds it from its readFrom); ' +
+        'fileCursorStore({ dir }) or postgresCursorStore({ connectionString }) for a view in a database, or a saga. (A projection keeps its own.)',
+    );
+  }
+  return store;
 }
 
 class FeedSubscription implements RunningSubscription {

@@ -1,5 +1,7 @@
+// #region projection
 import type { PoolClient } from 'pg';
 import { EventHandlerMethod, Projection, type ProjectionContext } from 'eventuate-local-ts/client';
+// #endregion
 import { AccountCredited, AccountDebited, AccountOpened } from './account';
 
 /**
@@ -9,6 +11,7 @@ import { AccountCredited, AccountDebited, AccountOpened } from './account';
  * AccountDebitFailedDueToInsufficientFunds has no handler: a refused debit moves no money (the
  * runtime still records the account's version, so the view stays gap-free).
  */
+// #region projection
 @Projection('account_balances')
 export class AccountBalanceProjection {
   /** Unqualified names: the runtime creates them in the projection's schema. */
@@ -50,3 +53,4 @@ async function move(db: PoolClient, accountId: string, transferId: string, amoun
   await db.query(`UPDATE account_balances SET balance = balance + $2 WHERE account_id = $1`, [accountId, amount]);
   await db.query(`INSERT INTO account_transfers (account_id, transfer_id, amount) VALUES ($1, $2, $3)`, [accountId, transferId, amount]);
 }
+// #endregion

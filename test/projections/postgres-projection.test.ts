@@ -1,6 +1,7 @@
 import pino from 'pino';
 import {
   AggregateRepository,
+  ProjectionStoppedError,
   ProjectionVersionError,
   ProjectionWaitTimeoutError,
   SubscriptionManager,
@@ -11,6 +12,7 @@ import {
   type DeadLetterStore,
   type PostgresProjection,
 } from '../../client';
+import { encodeCursor } from '../../src/cursor';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/kafka-collector';
@@ -87,6 +89,7 @@ describe('PostgreSQL projections', () => {
     await again.projection.waitFor(more);
     // Everything before w-3 was delivered again (the checkpoint was gone) and passed over by version.
     expect(again.balances.calls).toBe(2);
+    expect(again.projection.counts).toEqual({ applied: 2, redeliveries: 6 });
     expect((await view()).slice(0, 2)).toEqual(before);
   });
 
@@ -235,5 +238,23 @@ describe('PostgreSQL projections', () => {
     expect(await runner.runBatch(page.events, page.cursor)).toBe(true);
     expect(await largeDeposits()).toEqual(['w-1-v2', 'w-1-v4']);
     expect(await view()).toEqual([{ walletId: 'w-1', balance: 5005, deposits: 3 }]);
+  });
+
+  it('a projection whose checkpoint is another store\'s halts, and waitFor says so at once, with the way out', async () => {
+    const written = await deposits('w-1', [1]);
+    const first = await start();
+    await first.projection.waitFor(written);
+    await stopAll();
+    const foreign = encodeCursor('0123456789abcdef', { transactionId: 1n, position: 1n });
+    await db.pool.query(`UPDATE "${viewSchema}".eventuate_projection_state SET cursor = $1`, [foreign]);
+
+    const { projection, manager } = await start();
+    await eventually(() => manager.status()[0].state === 'halted', 'the projection halts on the refused cursor');
+    const started = Date.now();
+    const waited = projection.waitFor({ entityType: 'Wallet', entityId: 'w-1', entityVersion: 3 }, { timeoutMs: 30_000 });
+    await expect(waited).rejects.toBeInstanceOf(ProjectionStoppedError);
+    await expect(waited).rejects.toThrow(/projection 'wallet_balances' stopped before it applied version 3 of Wallet\/w-1 \(it has applied version 2 of Wallet\/w-1\): .*eventuate-local projections rebuild wallet_balances/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await projection.checkpoint())?.haltedError).toContain('rebuild it from this store');
   });
 });

@@ -1,17 +1,26 @@
 import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { feedSource, fileCursorStore, InMemoryEventStore, memoryCursorStore, memoryDeadLetters, SubscriptionManager, type FeedSourceOptions, type SubscriptionManagerOptions } from '../../client';
+import { EventHandlerMethod, EventSubscriber, feedSource, fileCursorStore, InMemoryEventStore, memoryCursorStore, memoryDeadLetters, SubscriptionManager, type FeedSourceOptions, type SubscriptionManagerOptions } from '../../client';
 import { spawnTs } from '../server/child-process';
+import { Deposited } from './wallet-domain';
+
+@EventSubscriber('choicesWatcher')
+class ChoicesWatcher {
+  @EventHandlerMethod(Deposited)
+  deposited() {}
+}
 
 const ROOT = resolve(__dirname, '../..');
 
 describe('feedSource: where cursors and dead letters go is the caller’s choice', () => {
-  it('refuses to start without a cursor store, saying what to choose and why', () => {
-    const store = new InMemoryEventStore();
-    const withoutCursors = { store } as unknown as FeedSourceOptions;
-    expect(() => feedSource(withoutCursors)).toThrow(TypeError);
-    expect(() => feedSource(withoutCursors)).toThrow(/feedSource needs a cursorStore: .*restart resumes.*memoryCursorStore\(\) for a view kept in memory.*fileCursorStore\(\{ dir \}\) or postgresCursorStore/);
+  it('refuses to start a subscriber without a cursor store, saying what to choose and why', async () => {
+    const manager = new SubscriptionManager({ source: feedSource({ store: new InMemoryEventStore() }), deadLetters: memoryDeadLetters(), subscribers: [new ChoicesWatcher()] });
+    await expect(manager.start()).rejects.toThrow(TypeError);
+    await expect(manager.start()).rejects.toThrow(
+      /feedSource needs a cursorStore for subscriber 'choicesWatcher': .*restart resumes.*memoryCursorStore\(\) for a view kept in memory.*fileCursorStore\(\{ dir \}\) or postgresCursorStore.*A projection keeps its own/,
+    );
+    expect(manager.status()[0]).toMatchObject({ running: false });
   });
 
   it('dead letters are the manager’s, for both sources: it refuses to start without them, naming both choices; feedSource refuses them', () => {
