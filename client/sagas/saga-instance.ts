@@ -88,7 +88,7 @@ export class SagaInstance {
   @Process(StartSaga)
   start(command: StartSaga): object[] {
     requireJson(command.data, `the data of saga '${this.definition.name}'`);
-    const data = structuredClone(command.data);
+    const data = jsonClone(command.data);
     return [new SagaStarted(data), ...this.advance(data, 0, true)];
   }
 
@@ -152,7 +152,7 @@ export class SagaInstance {
     const events: object[] = [];
     for (const step of this.definition.steps.slice(from)) {
       try {
-        if (step.condition && !step.condition(structuredClone(data))) {
+        if (step.condition && !step.condition(jsonClone(data))) {
           events.push(new SagaStepSkipped(step.name));
           continue;
         }
@@ -281,9 +281,9 @@ export function sagaInstanceClass(definition: SagaDefinition): AggregateClass<Sa
 
 /** A step's command as the saga stream carries it, checked to read back as the same instance on the participant's side. */
 function commandFor(step: SagaStep<any>, build: (data: any) => object, data: JsonObject) {
-  const participantId = step.entityId(structuredClone(data));
+  const participantId = step.entityId(jsonClone(data));
   if (typeof participantId !== 'string' || participantId === '') throw new TypeError(`entityId gave ${JSON.stringify(participantId)}, not an entity id`);
-  const instance = build(structuredClone(data));
+  const instance = build(jsonClone(data));
   const commandClass = instance?.constructor;
   if (typeof instance !== 'object' || commandClass === Object || commandClass === undefined) {
     throw new TypeError(`the command must be an instance of a command class (the participant's @Process takes it by its class), not ${instance === null ? 'null' : typeof instance === 'object' ? 'a plain object' : typeof instance}`);
@@ -297,7 +297,7 @@ function commandFor(step: SagaStep<any>, build: (data: any) => object, data: Jso
 /** The data after `record` saw the reply (it mutates a copy or returns new data), checked to stay JSON. */
 function recorded(data: JsonObject, reply: object, record: ((data: any, reply: any) => unknown) | undefined, step: SagaStep<any>): JsonObject {
   if (!record) return data;
-  const copy = structuredClone(data);
+  const copy = jsonClone(data);
   const returned = record(copy, reply);
   const next = (returned === undefined ? copy : returned) as JsonObject;
   requireJson(next, `the data recorded by step '${step.name}'`);
@@ -313,4 +313,9 @@ function requireJson(data: unknown, what: string): void {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** A copy of JSON data (not structuredClone, whose objects may come from another realm than the caller's, e.g. under jest). */
+export function jsonClone<T>(data: T): T {
+  return JSON.parse(JSON.stringify(data)) as T;
 }
