@@ -118,7 +118,7 @@ export class ReleaseStock {
 
 /** Thrown by the warehouse's @Process: the participant answers it as a failure. */
 export class OutOfStockError extends Error {
-  name = 'OutOfStockError';
+  override name = 'OutOfStockError';
 }
 
 @DomainEvent('StockAdded')
@@ -258,6 +258,7 @@ export interface OrderData {
 /** What the saga's hooks heard, in order (tests look up their saga's id). */
 export const sagaEndings: Array<{ sagaId: string; ending: 'completed' | 'rolledBack' | 'failed'; step?: string; reason?: string }> = [];
 
+// #region saga
 export const orderSaga = defineSaga<OrderData>('PlaceOrderSaga', { compensationAttempts: 3 })
   .step('reserveCredit')
   .invokeParticipant(Customer, { entityId: (d) => d.customerId, command: (d) => new ReserveCredit(d.orderId, d.amount) })
@@ -281,3 +282,4 @@ export const orderSaga = defineSaga<OrderData>('PlaceOrderSaga', { compensationA
   .onRolledBack((_d, sagaId, { step, reason }) => void sagaEndings.push({ sagaId, ending: 'rolledBack', step, reason }))
   .onFailed((_d, sagaId, { step, reason }) => void sagaEndings.push({ sagaId, ending: 'failed', step, reason }))
   .build();
+// #endregion

@@ -74,7 +74,9 @@ describe('saga fixture: the saga decisions in memory', () => {
   });
 
   it('a failure at the third step compensates the second, then the first', () => {
-    order()
+    // #region fixture
+    sagaFixture(orderSaga)
+      .start({ orderId: 'o-1', customerId: 'c-1', warehouseId: 'w-1', courierId: 'k-1', amount: 50, quantity: 2, delivery: true })
       .expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50))
       .replyWith(new CreditReserved('o-1', 50))
       .expectCommand(Warehouse, 'w-1', new ReserveStock('o-1', 2))
@@ -87,6 +89,7 @@ describe('saga fixture: the saga decisions in memory', () => {
       .replyWith(new CreditReleased('o-1', 50))
       .expectNoMoreCommands()
       .expectRolledBack('scheduleDelivery');
+    // #endregion
   });
 
   it('a compensation that keeps failing is sent again, then the saga is marked failed', () => {

@@ -10,6 +10,7 @@ import {
   memoryDeadLetters,
   sagaOrchestrator,
   sagaParticipant,
+  type SagaOrchestrator,
 } from '../../client';
 import { testDatabase, type TestDatabase } from '../support/database';
 import {
@@ -34,8 +35,7 @@ describe('orchestrated sagas on PostgreSQL: orchestrator and participants in sep
   let store: PostgresEventStore;
   let orchestration: SubscriptionManager;
   let participation: SubscriptionManager;
-  const orchestrator = () => sagaOrchestrator(orderSaga, store, { logger: quiet, ...fast });
-  let orders: ReturnType<typeof orchestrator>;
+  let orders: SagaOrchestrator<OrderData>;
   let customers: AggregateRepository<Customer>;
   let warehouses: AggregateRepository<Warehouse>;
   let couriers: AggregateRepository<Courier>;
@@ -46,17 +46,29 @@ describe('orchestrated sagas on PostgreSQL: orchestrator and participants in sep
     customers = new AggregateRepository(Customer, store);
     warehouses = new AggregateRepository(Warehouse, store);
     couriers = new AggregateRepository(Courier, store);
-    orders = orchestrator();
-    const source = () => feedSource({ store, cursorStore: memoryCursorStore(), waitMs: 1000 });
-    orchestration = new SubscriptionManager({ source: source(), deadLetters: memoryDeadLetters(), subscribers: [orders], logger: quiet });
-    participation = new SubscriptionManager({
-      source: source(),
+    // #region wiring
+    // The orchestrator's service: it starts PlaceOrderSaga instances and drives them from the replies.
+    orders = sagaOrchestrator(orderSaga, store, { logger: quiet, ...fast });
+    orchestration = new SubscriptionManager({
+      source: feedSource({ store, cursorStore: memoryCursorStore(), waitMs: 1000 }),
       deadLetters: memoryDeadLetters(),
-      subscribers: [Customer, Warehouse, Courier].map((cls) => sagaParticipant(cls as any, store, { sagas: [orderSaga], logger: quiet, ...fast })),
+      subscribers: [orders],
+      logger: quiet,
+    });
+    // Each participant's service (here another manager in the same process): commands in, replies out.
+    participation = new SubscriptionManager({
+      source: feedSource({ store, cursorStore: memoryCursorStore(), waitMs: 1000 }),
+      deadLetters: memoryDeadLetters(),
+      subscribers: [
+        sagaParticipant(Customer, store, { sagas: [orderSaga], logger: quiet, ...fast }),
+        sagaParticipant(Warehouse, store, { sagas: [orderSaga], logger: quiet, ...fast }),
+        sagaParticipant(Courier, store, { sagas: [orderSaga], logger: quiet, ...fast }),
+      ],
       logger: quiet,
     });
     await orchestration.start();
     await participation.start();
+    // #endregion
   });
 
   afterAll(async () => {
@@ -84,8 +96,10 @@ describe('orchestrated sagas on PostgreSQL: orchestrator and participants in sep
 
   it('runs every step and completes; the replies carry the saga and command ids; the completed hook hears it', async () => {
     const data = await parties();
-    const { sagaId } = await orders.start(data);
-    const state = await sagaEnded(orders, sagaId);
+    // #region start
+    const { sagaId } = await orders.start(data); // { orderId, customerId, warehouseId, courierId, amount: 50, quantity: 2, delivery: true }
+    const state = await sagaEnded(orders, sagaId); // orders.find(sagaId) until it ended
+    // #endregion
     expect(state).toMatchObject({ status: 'completed', data: { creditReserved: 50, slot: 'slot-1' }, doneSteps: ['reserveCredit', 'reserveStock', 'scheduleDelivery'] });
     expect(await timeline(sagaId)).toEqual([
       'SagaStarted',
