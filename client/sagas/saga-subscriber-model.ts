@@ -16,7 +16,10 @@ export interface SagaSubscriberOptions {
 
 const SUBSCRIBER_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
-/** The subscriber model of a saga runtime: its entity types are given, it brings its own runner. */
+/**
+ * The subscriber model of a saga runtime: its entity types are given, and it brings its own runner, so
+ * `handled` (the event types it acts on) only describes it; the runner decides what it skips.
+ */
 export function sagaSubscriberModel(subscriberClass: Function, defaultId: string, entityTypes: string[], handled: string[], options: SagaSubscriberOptions): SubscriberModel {
   const subscriberId = options.subscriberId ?? defaultId;
   if (!SUBSCRIBER_ID.test(subscriberId)) throw new RegistrationError(`${subscriberClass.name}: subscriberId '${subscriberId}' must match ${SUBSCRIBER_ID.source} (it names a Kafka consumer group)`);
