@@ -56,3 +56,4 @@ export type { HttpEventStoreOptions } from './http-event-store';
 
 export * from './subscriptions';
 export * from './projections';
+export * from './sagas';

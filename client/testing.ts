@@ -118,3 +118,6 @@ function describeEvent(event: object): { type: string; data: unknown } {
 function fail(message: string, expected: unknown, actual: unknown): never {
   throw new AssertionError({ message, expected, actual });
 }
+
+export { sagaFixture, SagaFixture } from './sagas/saga-fixture';
+export type { SentSagaCommand } from './sagas/saga-fixture';

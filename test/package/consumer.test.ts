@@ -78,6 +78,7 @@ describe('the packed package in a fresh project', () => {
       stdout: [
         'tab 7 at version 3, opened at the Date 2026-01-02T03:04:05.006Z, drinks: tea, coffee',
         'fixture: an open tab takes an order, a tab never opened refuses it',
+        'saga fixture: completed, served tea',
         '',
       ].join('\n'),
       stderr: '',

@@ -3,8 +3,8 @@
  * README's tsconfig: the tour's API from the package's entry points, and its output checked.
  */
 import { InMemoryEventStore } from 'eventuate-local-ts';
-import { Aggregate, AggregateRepository, Apply, DomainEvent, Process } from 'eventuate-local-ts/client';
-import { aggregateFixture } from 'eventuate-local-ts/testing';
+import { Aggregate, AggregateRepository, Apply, DomainEvent, Process, defineSaga } from 'eventuate-local-ts/client';
+import { aggregateFixture, sagaFixture } from 'eventuate-local-ts/testing';
 
 class OpenTab {
   constructor(
@@ -59,6 +59,15 @@ class Tab {
   }
 }
 
+/** A one-step saga over typed data: the fixture checks the packed saga API compiles and runs. */
+const serveTable = defineSaga<{ tabId: string; drink: string; served?: string }>('ServeTableSaga')
+  .step('orderDrink')
+  .invokeParticipant(Tab, { entityId: (data) => data.tabId, command: (data) => new OrderDrink(data.drink) })
+  .onSuccess(DrinkOrdered, (data, reply) => {
+    data.served = reply.drink;
+  })
+  .build();
+
 async function main(): Promise<void> {
   const tabs = new AggregateRepository(Tab, new InMemoryEventStore());
   const { entityId } = await tabs.save(new OpenTab(7, new Date('2026-01-02T03:04:05.006Z')));
@@ -71,6 +80,9 @@ async function main(): Promise<void> {
   aggregateFixture(Tab).given(new TabOpened(7, new Date(0))).when(new OrderDrink('tea')).expectEvents(new DrinkOrdered('tea'));
   aggregateFixture(Tab).when(new OrderDrink('tea')).expectError('the tab is not open');
   console.log('fixture: an open tab takes an order, a tab never opened refuses it');
+
+  const served = sagaFixture(serveTable).start({ tabId: 't-1', drink: 'tea' }).expectCommand(Tab, 't-1', new OrderDrink('tea')).replyWith(new DrinkOrdered('tea')).expectCompleted();
+  console.log(`saga fixture: ${served.status}, served ${served.data.served}`);
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { JsonObject } from '../../src/model';
+import { Apply, Process } from '../decorators/aggregate';
+import { registerAggregate, type AggregateClass } from '../decorators/aggregate-registry';
+import { RegistrationError, describeClass } from '../registration-error';
+import { roundTripDifference } from '../round-trip-check';
+import { fromJsonObject, toJsonObject } from '../serialization';
+import type { SagaDefinition, SagaStep } from './saga-definition';
+import {
+  SagaCommandFailed,
+  SagaCompensationDone,
+  SagaCompensationFailed,
+  SagaCompensationRequested,
+  SagaCompleted,
+  SagaFailed,
+  SagaRolledBack,
+  SagaStarted,
+  SagaStepFailed,
+  SagaStepRequested,
+  SagaStepSkipped,
+  SagaStepSucceeded,
+} from './saga-events';
+
+export type SagaStatus = 'running' | 'compensating' | 'completed' | 'rolledBack' | 'failed';
+
+/** The command a saga waits on. */
+export interface PendingSagaCommand {
+  step: string;
+  commandId: string;
+  kind: 'action' | 'compensation';
+  participantType: string;
+  participantId: string;
+  /** Compensations: which attempt this is (from 1). */
+  attempt: number;
+}
+
+/** Starts an instance with its data. */
+export class StartSaga {
+  constructor(readonly data: JsonObject) {}
+}
+
+/** A participant's event that names one of this saga's commands. */
+export class RecordReply {
+  constructor(
+    readonly commandId: string,
+    readonly replyEventId: string,
+    readonly replyEventType: string,
+    /** The event as an instance of its class, for the step's recorder. */
+    readonly reply: object,
+    /**
+     * Whether it is the last event the participant wrote for the command. An event the step declares
+     * neither as success nor as failure decides nothing, unless it is the last: then the command's
+     * whole answer was unrecognised, and the step fails rather than wait for ever.
+     */
+    readonly lastOfCommand: boolean,
+  ) {}
+}
+
+const TERMINAL: ReadonlySet<SagaStatus> = new Set(['completed', 'rolledBack', 'failed']);
+
+/**
+ * A saga instance as an aggregate: its state is rebuilt from its stream, and each decision (next
+ * step, compensate, complete) is a @Process method, so the repository appends it at the version it
+ * read and decides again on a conflict. One subclass per definition carries the definition and the
+ * saga's entity type (sagaInstanceClass).
+ */
+export class SagaInstance {
+  static definition: SagaDefinition;
+
+  status: SagaStatus = 'running';
+  data: JsonObject = {};
+  pending?: PendingSagaCommand;
+  /** Steps whose action succeeded, in order, with the action's command id; compensated ones leave. */
+  done: Array<{ step: string; commandId: string }> = [];
+  failure?: { step: string; reason: string };
+  /** Failed compensation attempts of the step being compensated. */
+  compensationFailures = 0;
+
+  private get definition(): SagaDefinition {
+    return (this.constructor as typeof SagaInstance).definition;
+  }
+
+  get ended(): boolean {
+    return TERMINAL.has(this.status);
+  }
+
+  @Process(StartSaga)
+  start(command: StartSaga): object[] {
+    requireJson(command.data, `the data of saga '${this.definition.name}'`);
+    const data = jsonClone(command.data);
+    return [new SagaStarted(data), ...this.advance(data, 0, true)];
+  }
+
+  @Process(RecordReply)
+  recordReply(command: RecordReply): object[] {
+    const pending = this.pending;
+    if (this.ended || pending === undefined || pending.commandId !== command.commandId) return [];
+    return pending.kind === 'action' ? this.actionReplied(pending, command) : this.compensationReplied(pending, command);
+  }
+
+  private actionReplied(pending: PendingSagaCommand, reply: RecordReply): object[] {
+    const step = this.definition.step(pending.step);
+    const { commandId } = pending;
+    const { replyEventId, replyEventType } = reply;
+    const success = step.successReplies.has(replyEventType);
+    const failure = step.failureReplies.has(replyEventType) || reply.reply instanceof SagaCommandFailed;
+    if (!success && !failure) {
+      if (!reply.lastOfCommand) return [];
+      const declared = [...step.successReplies.keys(), ...step.failureReplies.keys()].map((t) => `'${t}'`).join(', ');
+      const reason = `${step.participantType} answered with '${replyEventType}', which step '${step.name}' declares neither as success nor failure (it declares ${declared})`;
+      return [new SagaStepFailed(step.name, commandId, reason, this.data, replyEventId, replyEventType), ...this.compensate(this.done, this.data, { step: step.name, reason })];
+    }
+    let data: JsonObject;
+    try {
+      data = recorded(this.data, reply.reply, (success ? step.successReplies : step.failureReplies).get(replyEventType), step);
+    } catch (error) {
+      return [new SagaFailed(this.data, step.name, `recording reply '${replyEventType}' threw: ${describeError(error)}`)];
+    }
+    if (success) {
+      const done = [...this.done, { step: step.name, commandId }];
+      return [new SagaStepSucceeded(step.name, commandId, replyEventId, replyEventType, data), ...this.advance(data, step.index + 1, false, done)];
+    }
+    const reason =
+      reply.reply instanceof SagaCommandFailed
+        ? `${step.participantType} refused ${reply.reply.commandType}: ${reply.reply.errorName}: ${reply.reply.error}`
+        : `${step.participantType} answered '${replyEventType}'`;
+    return [new SagaStepFailed(step.name, commandId, reason, data, replyEventId, replyEventType), ...this.compensate(this.done, data, { step: step.name, reason })];
+  }
+
+  private compensationReplied(pending: PendingSagaCommand, reply: RecordReply): object[] {
+    const { replyEventId, replyEventType } = reply;
+    if (!(reply.reply instanceof SagaCommandFailed)) {
+      const left = this.done.filter((d) => d.step !== pending.step);
+      return [new SagaCompensationDone(pending.step, pending.commandId, replyEventId, replyEventType), ...this.compensate(left)];
+    }
+    const reason = `${reply.reply.errorName}: ${reply.reply.error}`;
+    const failed = new SagaCompensationFailed(pending.step, pending.commandId, pending.attempt, replyEventId, replyEventType, reason);
+    if (pending.attempt >= this.definition.compensationAttempts) {
+      const error = `compensation of step '${pending.step}' failed ${pending.attempt} time${pending.attempt === 1 ? '' : 's'}; last: ${reason}`;
+      return [failed, new SagaFailed(this.data, pending.step, error)];
+    }
+    const action = this.done.find((d) => d.step === pending.step)!;
+    return [failed, ...this.requestCompensation(this.definition.step(pending.step), action.commandId, pending.attempt + 1, this.data)];
+  }
+
+  /**
+   * The next step from `from` whose condition holds, or completion. At the start a definition that
+   * throws throws to the caller (nothing is written); later it fails the step, and the saga compensates.
+   */
+  private advance(data: JsonObject, from: number, starting: boolean, done = this.done): object[] {
+    const events: object[] = [];
+    for (const step of this.definition.steps.slice(from)) {
+      try {
+        if (step.condition && !step.condition(jsonClone(data))) {
+          events.push(new SagaStepSkipped(step.name));
+          continue;
+        }
+        const { participantId, commandType, command } = commandFor(step, step.command, data);
+        events.push(new SagaStepRequested(step.name, randomUUID(), step.participantType, participantId, commandType, command));
+      } catch (error) {
+        if (starting) throw error;
+        const reason = `the saga's definition threw for step '${step.name}': ${describeError(error)}`;
+        events.push(new SagaStepFailed(step.name, '', reason, data), ...this.compensate(done, data, { step: step.name, reason }));
+      }
+      return events;
+    }
+    return [...events, new SagaCompleted(data)];
+  }
+
+  /** The compensation of the last done step that has one, or the end of the rollback. */
+  private compensate(done: ReadonlyArray<{ step: string; commandId: string }>, data = this.data, failure = this.failure): object[] {
+    for (const { step: name, commandId } of [...done].reverse()) {
+      const step = this.definition.step(name);
+      if (step.compensation) return this.requestCompensation(step, commandId, 1, data);
+    }
+    const { step, reason } = failure ?? { step: '', reason: '' };
+    return [new SagaRolledBack(data, step, reason)];
+  }
+
+  private requestCompensation(step: SagaStep<any>, actionCommandId: string, attempt: number, data: JsonObject): object[] {
+    try {
+      const { participantId, commandType, command } = commandFor(step, step.compensation!, data);
+      return [new SagaCompensationRequested(step.name, randomUUID(), actionCommandId, attempt, step.participantType, participantId, commandType, command)];
+    } catch (error) {
+      return [new SagaFailed(data, step.name, `the saga's definition threw for the compensation of step '${step.name}': ${describeError(error)}`)];
+    }
+  }
+
+  @Apply(SagaStarted)
+  started(event: SagaStarted): void {
+    this.data = event.data;
+  }
+
+  @Apply(SagaStepSkipped)
+  skipped(_event: SagaStepSkipped): void {
+    // Nothing to wait for and nothing to undo.
+  }
+
+  @Apply(SagaStepRequested)
+  stepRequested(event: SagaStepRequested): void {
+    this.pending = { step: event.step, commandId: event.commandId, kind: 'action', participantType: event.participantType, participantId: event.participantId, attempt: 1 };
+  }
+
+  @Apply(SagaStepSucceeded)
+  stepSucceeded(event: SagaStepSucceeded): void {
+    this.data = event.data;
+    this.done.push({ step: event.step, commandId: event.commandId });
+    this.pending = undefined;
+  }
+
+  @Apply(SagaStepFailed)
+  stepFailed(event: SagaStepFailed): void {
+    this.data = event.data;
+    this.failure = { step: event.step, reason: event.reason };
+    this.status = 'compensating';
+    this.pending = undefined;
+  }
+
+  @Apply(SagaCompensationRequested)
+  compensationRequested(event: SagaCompensationRequested): void {
+    this.status = 'compensating';
+    this.pending = {
+      step: event.step,
+      commandId: event.commandId,
+      kind: 'compensation',
+      participantType: event.participantType,
+      participantId: event.participantId,
+      attempt: event.attempt,
+    };
+  }
+
+  @Apply(SagaCompensationDone)
+  compensationDone(event: SagaCompensationDone): void {
+    this.done = this.done.filter((d) => d.step !== event.step);
+    this.compensationFailures = 0;
+    this.pending = undefined;
+  }
+
+  @Apply(SagaCompensationFailed)
+  compensationFailed(_event: SagaCompensationFailed): void {
+    this.compensationFailures++;
+    this.pending = undefined;
+  }
+
+  @Apply(SagaCompleted)
+  completed(event: SagaCompleted): void {
+    this.data = event.data;
+    this.status = 'completed';
+    this.pending = undefined;
+  }
+
+  @Apply(SagaRolledBack)
+  rolledBack(_event: SagaRolledBack): void {
+    this.status = 'rolledBack';
+    this.pending = undefined;
+  }
+
+  @Apply(SagaFailed)
+  failed(event: SagaFailed): void {
+    this.status = 'failed';
+    this.failure = { step: event.step, reason: event.error };
+    this.pending = undefined;
+  }
+}
+
+const instanceClasses = new WeakMap<SagaDefinition, AggregateClass<SagaInstance>>();
+
+/** The aggregate class of a definition's instances (entity type: the saga's name), registered once. */
+export function sagaInstanceClass(definition: SagaDefinition): AggregateClass<SagaInstance> {
+  let cls = instanceClasses.get(definition);
+  if (!cls) {
+    const named = { [definition.name]: class extends SagaInstance {} }[definition.name];
+    named.definition = definition;
+    registerAggregate(named, definition.name);
+    cls = named;
+    instanceClasses.set(definition, cls);
+  }
+  return cls;
+}
+
+/** A step's command as the saga stream carries it, checked to read back as the same instance on the participant's side. */
+function commandFor(step: SagaStep<any>, build: (data: any) => object, data: JsonObject) {
+  const participantId = step.entityId(jsonClone(data));
+  if (typeof participantId !== 'string' || participantId === '') throw new TypeError(`entityId gave ${JSON.stringify(participantId)}, not an entity id`);
+  const instance = build(jsonClone(data));
+  const commandClass = instance?.constructor;
+  if (typeof instance !== 'object' || commandClass === Object || commandClass === undefined) {
+    throw new TypeError(`the command must be an instance of a command class (the participant's @Process takes it by its class), not ${instance === null ? 'null' : typeof instance === 'object' ? 'a plain object' : typeof instance}`);
+  }
+  const command = toJsonObject(instance);
+  const difference = roundTripDifference(instance, fromJsonObject(commandClass as new () => object, command));
+  if (difference !== undefined) throw new RegistrationError(`command ${describeClass(commandClass)} would not read back as written: ${describeClass(commandClass)}${difference}`);
+  return { participantId, commandType: commandClass.name, command };
+}
+
+/** The data after `record` saw the reply (it mutates a copy or returns new data), checked to stay JSON. */
+function recorded(data: JsonObject, reply: object, record: ((data: any, reply: any) => unknown) | undefined, step: SagaStep<any>): JsonObject {
+  if (!record) return data;
+  const copy = jsonClone(data);
+  const returned = record(copy, reply);
+  const next = (returned === undefined ? copy : returned) as JsonObject;
+  requireJson(next, `the data recorded by step '${step.name}'`);
+  return next;
+}
+
+function requireJson(data: unknown, what: string): void {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new TypeError(`${what} must be a plain JSON object`);
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(data)), data)) {
+    throw new TypeError(`${what} must be plain JSON (no Dates, class instances, undefined members, NaN): it is stored in the saga's events and read back from them`);
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** A copy of JSON data (not structuredClone, whose objects may come from another realm than the caller's, e.g. under jest). */
+export function jsonClone<T>(data: T): T {
+  return JSON.parse(JSON.stringify(data)) as T;
+}

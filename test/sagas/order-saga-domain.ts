@@ -1,0 +1,285 @@
+import 'reflect-metadata';
+import { Aggregate, Apply, DomainEvent, Process, defineSaga } from '../../client';
+
+// Three participants of an order: the customer's credit, the warehouse's stock, the courier.
+
+export class OpenCustomer {
+  constructor(public creditLimit: number) {}
+}
+export class ReserveCredit {
+  constructor(
+    public orderId: string,
+    public amount: number,
+  ) {}
+}
+export class ReleaseCredit {
+  constructor(public orderId: string) {}
+}
+/** A frozen customer's credit cannot be released: the compensation that fails. */
+export class FreezeCustomer {}
+
+@DomainEvent('CustomerOpened')
+export class CustomerOpened {
+  constructor(public creditLimit: number) {}
+}
+@DomainEvent('CreditReserved')
+export class CreditReserved {
+  constructor(
+    public orderId: string,
+    public amount: number,
+  ) {}
+}
+@DomainEvent('CreditLimitExceeded')
+export class CreditLimitExceeded {
+  constructor(
+    public orderId: string,
+    public amount: number,
+    public available: number,
+  ) {}
+}
+@DomainEvent('CreditReleased')
+export class CreditReleased {
+  constructor(
+    public orderId: string,
+    public amount: number,
+  ) {}
+}
+@DomainEvent('CustomerFrozen')
+export class CustomerFrozen {}
+
+@Aggregate('SagaCustomer')
+export class Customer {
+  creditLimit = 0;
+  frozen = false;
+  reservations: Record<string, number> = {};
+
+  get available(): number {
+    return this.creditLimit - Object.values(this.reservations).reduce((sum, amount) => sum + amount, 0);
+  }
+
+  @Process()
+  open(command: OpenCustomer) {
+    return new CustomerOpened(command.creditLimit);
+  }
+
+  @Process()
+  reserve(command: ReserveCredit) {
+    if (command.amount > this.available) return new CreditLimitExceeded(command.orderId, command.amount, this.available);
+    return new CreditReserved(command.orderId, command.amount);
+  }
+
+  @Process()
+  release(command: ReleaseCredit) {
+    if (this.frozen) throw new Error(`customer is frozen: credit of order ${command.orderId} stays reserved`);
+    return new CreditReleased(command.orderId, this.reservations[command.orderId] ?? 0);
+  }
+
+  @Process()
+  freeze(_command: FreezeCustomer) {
+    return new CustomerFrozen();
+  }
+
+  @Apply()
+  opened(event: CustomerOpened) {
+    this.creditLimit = event.creditLimit;
+  }
+
+  @Apply()
+  reserved(event: CreditReserved) {
+    this.reservations[event.orderId] = event.amount;
+  }
+
+  @Apply()
+  limitExceeded(_event: CreditLimitExceeded) {}
+
+  @Apply()
+  released(event: CreditReleased) {
+    delete this.reservations[event.orderId];
+  }
+
+  @Apply()
+  frozenNow(_event: CustomerFrozen) {
+    this.frozen = true;
+  }
+}
+
+export class AddStock {
+  constructor(public quantity: number) {}
+}
+export class ReserveStock {
+  constructor(
+    public orderId: string,
+    public quantity: number,
+  ) {}
+}
+export class ReleaseStock {
+  constructor(public orderId: string) {}
+}
+
+/** Thrown by the warehouse's @Process: the participant answers it as a failure. */
+export class OutOfStockError extends Error {
+  override name = 'OutOfStockError';
+}
+
+@DomainEvent('StockAdded')
+export class StockAdded {
+  constructor(public quantity: number) {}
+}
+@DomainEvent('StockReserved')
+export class StockReserved {
+  constructor(
+    public orderId: string,
+    public quantity: number,
+  ) {}
+}
+@DomainEvent('StockReleased')
+export class StockReleased {
+  constructor(
+    public orderId: string,
+    public quantity: number,
+  ) {}
+}
+
+@Aggregate('SagaWarehouse')
+export class Warehouse {
+  stock = 0;
+  reservations: Record<string, number> = {};
+
+  @Process()
+  add(command: AddStock) {
+    return new StockAdded(command.quantity);
+  }
+
+  @Process()
+  reserve(command: ReserveStock) {
+    if (command.quantity > this.stock) throw new OutOfStockError(`${command.quantity} wanted, ${this.stock} in stock`);
+    return new StockReserved(command.orderId, command.quantity);
+  }
+
+  @Process()
+  release(command: ReleaseStock) {
+    return new StockReleased(command.orderId, this.reservations[command.orderId] ?? 0);
+  }
+
+  @Apply()
+  added(event: StockAdded) {
+    this.stock += event.quantity;
+  }
+
+  @Apply()
+  reserved(event: StockReserved) {
+    this.stock -= event.quantity;
+    this.reservations[event.orderId] = event.quantity;
+  }
+
+  @Apply()
+  released(event: StockReleased) {
+    this.stock += event.quantity;
+    delete this.reservations[event.orderId];
+  }
+}
+
+export class OpenCourier {
+  constructor(public acceptsOrders: boolean) {}
+}
+export class ScheduleDelivery {
+  constructor(public orderId: string) {}
+}
+
+@DomainEvent('CourierOpened')
+export class CourierOpened {
+  constructor(public acceptsOrders: boolean) {}
+}
+@DomainEvent('DeliveryScheduled')
+export class DeliveryScheduled {
+  constructor(
+    public orderId: string,
+    public slot: string,
+  ) {}
+}
+@DomainEvent('DeliveryRefused')
+export class DeliveryRefused {
+  constructor(public orderId: string) {}
+}
+/** A courier's note that the saga's step does not declare: alone, it is an unrecognised answer. */
+@DomainEvent('CourierNoted')
+export class CourierNoted {
+  constructor(public orderId: string) {}
+}
+
+@Aggregate('SagaCourier')
+export class Courier {
+  acceptsOrders = false;
+  deliveries: string[] = [];
+
+  @Process()
+  open(command: OpenCourier) {
+    return new CourierOpened(command.acceptsOrders);
+  }
+
+  @Process()
+  schedule(command: ScheduleDelivery) {
+    if (!this.acceptsOrders) return new DeliveryRefused(command.orderId);
+    // The note comes first: the saga must wait for the declared reply after it.
+    return [new CourierNoted(command.orderId), new DeliveryScheduled(command.orderId, `slot-${this.deliveries.length + 1}`)];
+  }
+
+  @Apply()
+  opened(event: CourierOpened) {
+    this.acceptsOrders = event.acceptsOrders;
+  }
+
+  @Apply()
+  scheduled(event: DeliveryScheduled) {
+    this.deliveries.push(event.orderId);
+  }
+
+  @Apply()
+  refused(_event: DeliveryRefused) {}
+
+  @Apply()
+  noted(_event: CourierNoted) {}
+}
+
+export interface OrderData {
+  orderId: string;
+  customerId: string;
+  warehouseId: string;
+  courierId: string;
+  amount: number;
+  quantity: number;
+  /** False: no delivery step (picked up). */
+  delivery: boolean;
+  creditReserved?: number;
+  slot?: string;
+  refusal?: string;
+}
+
+/** What the saga's hooks heard, in order (tests look up their saga's id). */
+export const sagaEndings: Array<{ sagaId: string; ending: 'completed' | 'rolledBack' | 'failed'; step?: string; reason?: string }> = [];
+
+// #region saga
+export const orderSaga = defineSaga<OrderData>('PlaceOrderSaga', { compensationAttempts: 3 })
+  .step('reserveCredit')
+  .invokeParticipant(Customer, { entityId: (d) => d.customerId, command: (d) => new ReserveCredit(d.orderId, d.amount) })
+  .onSuccess(CreditReserved, (d, reply) => {
+    d.creditReserved = reply.amount;
+  })
+  .onFailure(CreditLimitExceeded, (d, reply) => {
+    d.refusal = `only ${reply.available} available`;
+  })
+  .withCompensation((d) => new ReleaseCredit(d.orderId))
+  .step('reserveStock')
+  .invokeParticipant(Warehouse, { entityId: (d) => d.warehouseId, command: (d) => new ReserveStock(d.orderId, d.quantity) })
+  .onSuccess(StockReserved)
+  .withCompensation((d) => new ReleaseStock(d.orderId))
+  .step('scheduleDelivery')
+  .when((d) => d.delivery)
+  .invokeParticipant(Courier, { entityId: (d) => d.courierId, command: (d) => new ScheduleDelivery(d.orderId) })
+  .onSuccess(DeliveryScheduled, (d, reply) => ({ ...d, slot: reply.slot }))
+  .onFailure(DeliveryRefused)
+  .onCompleted((_d, sagaId) => void sagaEndings.push({ sagaId, ending: 'completed' }))
+  .onRolledBack((_d, sagaId, { step, reason }) => void sagaEndings.push({ sagaId, ending: 'rolledBack', step, reason }))
+  .onFailed((_d, sagaId, { step, reason }) => void sagaEndings.push({ sagaId, ending: 'failed', step, reason }))
+  .build();
+// #endregion

@@ -1,0 +1,183 @@
+import { RegistrationError, defineSaga } from '../../client';
+import { sagaFixture } from '../../client/testing';
+import {
+  CourierNoted,
+  CreditLimitExceeded,
+  CreditReleased,
+  CreditReserved,
+  Courier,
+  Customer,
+  DeliveryRefused,
+  DeliveryScheduled,
+  ReleaseCredit,
+  ReleaseStock,
+  ReserveCredit,
+  ReserveStock,
+  ScheduleDelivery,
+  StockReleased,
+  StockReserved,
+  StockAdded,
+  Warehouse,
+  orderSaga,
+  type OrderData,
+} from './order-saga-domain';
+
+const data: OrderData = { orderId: 'o-1', customerId: 'c-1', warehouseId: 'w-1', courierId: 'k-1', amount: 50, quantity: 2, delivery: true };
+const order = (overrides: Partial<OrderData> = {}) => sagaFixture(orderSaga).start({ ...data, ...overrides });
+
+describe('saga fixture: the saga decisions in memory', () => {
+  it('runs the steps in order, records what the replies say, and completes', () => {
+    order()
+      .expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50))
+      .replyWith(new CreditReserved('o-1', 50))
+      .expectCommand(Warehouse, 'w-1', new ReserveStock('o-1', 2))
+      .replyWith(new StockReserved('o-1', 2))
+      .expectCommand(Courier, 'k-1', new ScheduleDelivery('o-1'))
+      .replyWith(new CourierNoted('o-1'), new DeliveryScheduled('o-1', 'slot-7'))
+      .expectNoMoreCommands()
+      .expectCompleted()
+      .expectData((d) => expect(d).toMatchObject({ creditReserved: 50, slot: 'slot-7' }));
+  });
+
+  it('skips a step whose condition is false, and completes without it', () => {
+    const run = order({ delivery: false })
+      .expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50))
+      .replyWith(new CreditReserved('o-1', 50))
+      .expectCommand(Warehouse, 'w-1', new ReserveStock('o-1', 2))
+      .replyWith(new StockReserved('o-1', 2))
+      .expectNoMoreCommands()
+      .expectCompleted();
+    expect(run.events.map((e) => e.constructor.name)).toEqual([
+      'SagaStarted', 'SagaStepRequested', 'SagaStepSucceeded', 'SagaStepRequested', 'SagaStepSucceeded', 'SagaStepSkipped', 'SagaCompleted',
+    ]);
+  });
+
+  it('a failure at the first step rolls back with nothing to compensate', () => {
+    order()
+      .expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50))
+      .replyWith(new CreditLimitExceeded('o-1', 50, 20))
+      .expectNoMoreCommands()
+      .expectRolledBack('reserveCredit', "answered 'CreditLimitExceeded'")
+      .expectData((d) => expect(d.refusal).toBe('only 20 available'));
+  });
+
+  it('a participant that threw at the second step: the first is compensated', () => {
+    order()
+      .expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50))
+      .replyWith(new CreditReserved('o-1', 50))
+      .expectCommand(Warehouse, 'w-1', new ReserveStock('o-1', 2))
+      .refuseWith(Object.assign(new Error('2 wanted, 0 in stock'), { name: 'OutOfStockError' }))
+      .expectCompensation(Customer, 'c-1', new ReleaseCredit('o-1'))
+      .replyWith(new CreditReleased('o-1', 50))
+      .expectNoMoreCommands()
+      .expectRolledBack('reserveStock', 'OutOfStockError: 2 wanted, 0 in stock');
+  });
+
+  it('a failure at the third step compensates the second, then the first', () => {
+    // #region fixture
+    sagaFixture(orderSaga)
+      .start({ orderId: 'o-1', customerId: 'c-1', warehouseId: 'w-1', courierId: 'k-1', amount: 50, quantity: 2, delivery: true })
+      .expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50))
+      .replyWith(new CreditReserved('o-1', 50))
+      .expectCommand(Warehouse, 'w-1', new ReserveStock('o-1', 2))
+      .replyWith(new StockReserved('o-1', 2))
+      .expectCommand(Courier, 'k-1', new ScheduleDelivery('o-1'))
+      .replyWith(new DeliveryRefused('o-1'))
+      .expectCompensation(Warehouse, 'w-1', new ReleaseStock('o-1'))
+      .replyWith(new StockReleased('o-1', 2))
+      .expectCompensation(Customer, 'c-1', new ReleaseCredit('o-1'))
+      .replyWith(new CreditReleased('o-1', 50))
+      .expectNoMoreCommands()
+      .expectRolledBack('scheduleDelivery');
+    // #endregion
+  });
+
+  it('a compensation that keeps failing is sent again, then the saga is marked failed', () => {
+    order()
+      .expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50))
+      .replyWith(new CreditReserved('o-1', 50))
+      .expectCommand(Warehouse, 'w-1', new ReserveStock('o-1', 2))
+      .refuseWith('out of stock')
+      .expectCompensation(Customer, 'c-1', new ReleaseCredit('o-1'))
+      .refuseWith('customer is frozen')
+      .expectCompensation(Customer, 'c-1', new ReleaseCredit('o-1'))
+      .refuseWith('customer is frozen')
+      .expectCompensation(Customer, 'c-1', new ReleaseCredit('o-1'))
+      .refuseWith('customer is frozen')
+      .expectNoMoreCommands()
+      .expectFailed('reserveCredit', /compensation of step 'reserveCredit' failed 3 times; last: Error: customer is frozen/);
+  });
+
+  it('a compensation that fails once and then succeeds still rolls back', () => {
+    order()
+      .replyWith(new CreditReserved('o-1', 50))
+      .refuseWith('out of stock')
+      .refuseWith('busy')
+      .replyWith(new CreditReleased('o-1', 50))
+      .expectRolledBack('reserveStock');
+  });
+
+  it('an answer of only undeclared events fails the step (an undeclared event before a declared one waits for it: the happy path)', () => {
+    const run = order()
+      .replyWith(new CreditReserved('o-1', 50))
+      .replyWith(new StockReserved('o-1', 2))
+      .replyWith(new CourierNoted('o-1'))
+      .expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50))
+      .expectCommand(Warehouse, 'w-1', new ReserveStock('o-1', 2))
+      .expectCommand(Courier, 'k-1', new ScheduleDelivery('o-1'))
+      .expectCompensation(Warehouse, 'w-1', new ReleaseStock('o-1'))
+      .expectStatus('compensating');
+    expect(run.events.at(-2)).toMatchObject({ step: 'scheduleDelivery', reason: expect.stringContaining("answered with 'CourierNoted', which step 'scheduleDelivery' declares neither") });
+  });
+
+  it('a reply to no pending command is refused by the fixture, and a reply of another step decides nothing', () => {
+    const done = order({ delivery: false }).replyWith(new CreditReserved('o-1', 50)).replyWith(new StockReserved('o-1', 2)).expectCompleted();
+    expect(() => done.replyWith(new StockReserved('o-1', 2))).toThrow(/waits on none \(it is completed/);
+    // StockReserved answers the credit step's command: neither declared there, and not alone.
+    const waiting = order().replyWith(new StockReserved('o-1', 2), new CreditReserved('o-1', 50));
+    waiting.expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50)).expectCommand(Warehouse, 'w-1', new ReserveStock('o-1', 2));
+  });
+
+  it('an expectation that does not hold fails with what was sent', () => {
+    expect(() => order().expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 51))).toThrow(/but the saga sent/);
+    expect(() => order().expectCompensation(Customer, 'c-1', new ReserveCredit('o-1', 50))).toThrow(/kind: 'action'/);
+    expect(() => order().expectCompleted()).toThrow(/expected the saga completed but it is running/);
+  });
+
+  it('a definition that throws for the data at the start throws to the caller; later it fails the step and compensates', () => {
+    const fragile = defineSaga<{ id: string; later?: string }>('FragileSaga')
+      .step('first')
+      .invokeParticipant(Customer, { entityId: (d) => d.id, command: (d) => new ReserveCredit(d.id, 1) })
+      .onSuccess(CreditReserved)
+      .withCompensation((d) => new ReleaseCredit(d.id))
+      .step('second')
+      .invokeParticipant(Warehouse, { entityId: (d) => d.later!.toUpperCase(), command: (d) => new ReserveStock(d.id, 1) })
+      .onSuccess(StockReserved)
+      .build();
+    expect(() => sagaFixture(fragile).start({ id: '' })).toThrow(/entityId gave ""/);
+    sagaFixture(fragile)
+      .start({ id: 'x' })
+      .replyWith(new CreditReserved('x', 1))
+      .expectCommand(Customer, 'x', new ReserveCredit('x', 1))
+      .expectCompensation(Customer, 'x', new ReleaseCredit('x'))
+      .replyWith(new CreditReleased('x', 1))
+      .expectRolledBack('second', /definition threw for step 'second': TypeError/);
+    expect(() => sagaFixture(fragile).start({ id: 'x', later: new Date() as unknown as string })).toThrow(/must be plain JSON/);
+  });
+
+  it('refuses definitions that could not run, when they are built', () => {
+    expect(() => defineSaga('Bad Name').step('a').invokeParticipant(Customer, { entityId: () => 'c', command: () => new ReleaseCredit('o') }).onSuccess(CreditReleased).build()).toThrow(RegistrationError);
+    expect(() => defineSaga('NoSteps').build()).toThrow(/has no steps/);
+    expect(() => defineSaga('NoReply').step('a').invokeParticipant(Customer, { entityId: () => 'c', command: () => new ReleaseCredit('o') }).build()).toThrow(/onSuccess/);
+    expect(() => defineSaga('NoParticipant').step('a').onSuccess(CreditReleased).build()).toThrow(/invokeParticipant/);
+    expect(() =>
+      defineSaga('Twice')
+        .step('a').invokeParticipant(Customer, { entityId: () => 'c', command: () => new ReleaseCredit('o') }).onSuccess(CreditReleased)
+        .step('a').invokeParticipant(Customer, { entityId: () => 'c', command: () => new ReleaseCredit('o') }).onSuccess(CreditReleased)
+        .build(),
+    ).toThrow(/two steps have this name/);
+    expect(() => defineSaga('Never').step('a').invokeParticipant(Customer, { entityId: () => 'c', command: () => new ReleaseCredit('o') }).onSuccess(StockAdded)).toThrow(
+      /Customer never emits 'StockAdded'/,
+    );
+  });
+});
