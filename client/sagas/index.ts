@@ -8,6 +8,8 @@ export type { SagaParticipantOptions } from './saga-participant';
 export type { SagaSubscriberOptions } from './saga-subscriber-model';
 export type { PendingSagaCommand, SagaStatus } from './saga-instance';
 export { SAGA_METADATA_KEYS } from './saga-metadata';
+export { sagaTimeline, sagaTimelineOutcome } from './saga-timeline';
+export type { SagaTimelineEntry } from './saga-timeline';
 export {
   SagaActionCancelled,
   SagaCommandFailed,
