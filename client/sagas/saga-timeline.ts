@@ -79,7 +79,7 @@ export function sagaTimeline(events: readonly StoredEvent[]): SagaTimelineEntry[
 /** How the saga stands after these events: its ending, else 'compensating' after a failed step, else 'running'. */
 export function sagaTimelineOutcome(entries: readonly SagaTimelineEntry[]): string {
   const last = entries[entries.length - 1];
-  if (last !== undefined && Object.values(TERMINAL).includes(last.what)) return last.what;
+  if (last !== undefined && last.eventType in TERMINAL) return TERMINAL[last.eventType];
   return entries.some((entry) => entry.eventType === 'SagaStepFailed') ? 'compensating' : 'running';
 }
 

@@ -2,7 +2,7 @@ import { sagaTimeline, type EventStore, type SagaOrchestrator, type SagaState, t
 import { formatTable } from './table';
 
 const ENDED = new Set(['completed', 'rolledBack', 'failed']);
-const DETAIL_CHARS = 70;
+const DETAIL_CHARS = 80;
 const UUID = /\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g;
 
 /** Waits until the saga ended (completed, rolled back or failed); rejects with where it stands after `timeoutMs`. */
@@ -49,4 +49,9 @@ export function sagaPathTable(path: SagaTimelineEntry[]): string {
 function shortened(detail: string): string {
   const text = detail.replace(UUID, '$1');
   return text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS - 1)}…` : text;
+}
+
+/** A saga's status as a person reads it: 'rolledBack' → 'rolled back'. */
+export function statusText(status: string): string {
+  return status.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`);
 }
