@@ -38,7 +38,7 @@ function usage(): string {
     'environment of start, relay and migrate:',
     ...CONFIG_VARIABLES.map(describe),
     '',
-    'environment of history and tail:',
+    'environment of history, tail and saga:',
     ...CLIENT_VARIABLES.map(describe),
   ].join('\n');
 }

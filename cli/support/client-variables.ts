@@ -7,6 +7,6 @@ export const DEFAULT_SERVER_URL = 'http://localhost:8080';
  * over its variable. Apart from client-args.ts so that `eventuate-local help` lists them without loading the client.
  */
 export const CLIENT_VARIABLES: readonly ConfigVariable[] = [
-  { name: 'EVENTUATE_URL', default: DEFAULT_SERVER_URL, description: 'Server that history and tail read from (--url wins).' },
-  { name: 'EVENTUATE_API_KEY', description: "API key history and tail send, one of the server's EVENTUATE_API_KEYS (--api-key wins)." },
+  { name: 'EVENTUATE_URL', default: DEFAULT_SERVER_URL, description: 'Server that history, tail and saga read from (--url wins).' },
+  { name: 'EVENTUATE_API_KEY', description: "API key history, tail and saga send, one of the server's EVENTUATE_API_KEYS (--api-key wins)." },
 ];

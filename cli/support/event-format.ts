@@ -14,6 +14,10 @@ export function formatEventJson(event: StoredEvent): string {
 }
 
 export function compactJson(value: unknown, maxChars = MAX_DATA_CHARS): string {
-  const text = JSON.stringify(value);
+  return shortened(JSON.stringify(value), maxChars);
+}
+
+/** Text cut to one line's worth, the cut marked. */
+export function shortened(text: string, maxChars = MAX_DATA_CHARS): string {
   return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
 }
