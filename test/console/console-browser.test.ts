@@ -187,6 +187,63 @@ describeInBrowser('the console in Chromium', () => {
     }
   });
 
+  it('finds the saga types by their first event, lists a saga’s instances, and shows one as a timeline of steps, replies and compensations', async () => {
+    const hostile = '<img src=x onerror="window.pwned = \'saga\'">';
+    const command = (step: string, commandId: string, participantType: string, participantId: string, commandType: string) => ({ step, commandId, participantType, participantId, commandType, command: { note: hostile } });
+    const room = await post(f, '/entity/Hotel', { entityId: 'h-1', events: [{ eventType: 'RoomBooked', eventData: {} }] });
+    await post(f, '/entity/TripSaga', {
+      entityId: 'trip-1',
+      events: [
+        { eventType: 'SagaStarted', eventData: { data: { traveller: 'Ann' } } },
+        { eventType: 'SagaStepRequested', eventData: command('bookHotel', 'c-1', 'Hotel', 'h-1', 'BookRoom') },
+        { eventType: 'SagaStepSucceeded', eventData: { step: 'bookHotel', commandId: 'c-1', replyEventId: room.eventIds[0], replyEventType: 'RoomBooked', data: {} } },
+        { eventType: 'SagaStepRequested', eventData: command('rentCar', 'c-2', 'CarRental', 'k-1', 'RentCar') },
+        { eventType: 'SagaStepFailed', eventData: { step: 'rentCar', commandId: 'c-2', reason: 'CarRental refused RentCar: no car left', data: {} } },
+        { eventType: 'SagaCompensationRequested', eventData: { ...command('bookHotel', 'c-3', 'Hotel', 'h-1', 'CancelRoom'), compensates: 'c-1', attempt: 1 } },
+        { eventType: 'SagaCompensationDone', eventData: { step: 'bookHotel', commandId: 'c-3', replyEventId: room.eventIds[0], replyEventType: 'RoomCancelled' } },
+        { eventType: 'SagaRolledBack', eventData: { data: {}, failedStep: 'rentCar', reason: 'CarRental refused RentCar: no car left' } },
+      ],
+    });
+    const { page, context, requests, dialogs } = await openConsole(browser, f.url, '#/sagas');
+    try {
+      // Of Account, Transfer, Hotel, TripSaga (and whatever the other tests wrote), only the type whose streams start with SagaStarted.
+      await page.waitForSelector('tbody tr');
+      expect(await page.locator('tbody tr td').allTextContents()).toEqual(['TripSaga', '1', '8']);
+      await page.click('a:text-is("TripSaga")');
+      await page.waitForURL(/#\/sagas\/TripSaga$/);
+      await page.click('a:text-is("trip-1")');
+      await page.waitForURL(/#\/saga\/TripSaga\/trip-1$/);
+      await page.waitForSelector('.saga-timeline tbody tr');
+      const rows = page.locator('.saga-timeline tbody tr');
+      const column = (name: string) => rows.locator(`td.${name}`).allTextContents();
+      expect(await column('step')).toEqual(['', 'bookHotel', 'bookHotel', 'rentCar', 'rentCar', 'bookHotel', 'bookHotel', 'rentCar']);
+      expect(await column('what')).toEqual(['started', 'action sent', 'succeeded', 'action sent', 'failed', 'compensation sent', 'compensated', 'rolled back']);
+      expect(await column('participant')).toEqual(['', '→ Hotel h-1', '← Hotel h-1', '→ CarRental k-1', '← CarRental k-1', '→ Hotel h-1', '← Hotel h-1', '']);
+      expect(await page.locator('.saga-outcome').textContent()).toBe('rolled back');
+      expect(await rows.nth(1).locator('td.detail').textContent()).toBe(`BookRoom ${JSON.stringify({ note: hostile })}`);
+      expect(await page.locator('#view img').count()).toBe(0);
+
+      // The reply leads to the participant's event; a participant to its entity.
+      await rows.nth(2).locator('a:text-is("reply")').click();
+      await page.waitForURL(new RegExp(`#/event/${room.eventIds[0]}$`));
+      await page.goBack();
+      await page.locator('.saga-timeline tbody tr').nth(1).locator('td.participant a').click();
+      await page.waitForURL(/#\/entity\/Hotel\/h-1$/);
+
+      // The saga's raw history links back to its timeline; another entity is refused by name.
+      await page.goto(`${f.url}/console#/entity/TripSaga/trip-1`);
+      await page.click('a:text-is("saga timeline")');
+      await page.waitForURL(/#\/saga\/TripSaga\/trip-1$/);
+      await page.goto(`${f.url}/console#/saga/Hotel/h-1`);
+      await expect(page.locator('.notice.error').textContent({ timeout: 10_000 })).resolves.toContain('Hotel h-1 is not a saga instance: its history starts with RoomBooked, not SagaStarted');
+      expect(await page.evaluate(() => window.pwned)).toBeUndefined();
+      expect(dialogs).toEqual([]);
+      expect(origins(requests)).toEqual([f.url]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('renders event data as text: <script> and <img onerror> in it do nothing, and the CSP refuses inline script anyway', async () => {
     const attack = {
       script: '<script>window.pwned = "script"; alert(1)</script>',

@@ -10,6 +10,8 @@ import { entitiesView } from './views/entities.js';
 import { entityView } from './views/entity.js';
 import { eventView } from './views/event.js';
 import { liveView } from './views/live.js';
+import { sagaView } from './views/saga.js';
+import { sagaInstancesView } from './views/saga-instances.js';
 import { sagasView } from './views/sagas.js';
 import { stateView } from './views/state.js';
 import { typesView } from './views/types.js';
@@ -28,6 +30,8 @@ const VIEWS = [
   [/^event\/[^/]+$/, 'types', eventView],
   [/^live$/, 'live', liveView],
   [/^sagas$/, 'sagas', sagasView],
+  [/^sagas\/[^/]+$/, 'sagas', sagaInstancesView],
+  [/^saga\/[^/]+\/[^/]+$/, 'sagas', sagaView],
 ];
 
 const main = /** @type {HTMLElement} */ (document.getElementById('view'));

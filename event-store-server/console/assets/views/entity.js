@@ -2,6 +2,7 @@
 import { api } from '../api.js';
 import { copyable, h, notice, time, viewLink } from '../dom.js';
 import { eventCard } from '../event-card.js';
+import { SAGA_STARTED } from '../saga-timeline.js';
 
 const PAGE_SIZE = 50;
 
@@ -23,6 +24,8 @@ export async function entityView(root, { path, query }) {
       { class: 'summary' },
       `Version ${page.entityVersion} · `,
       viewLink(['entity', type, id, 'state', String(page.entityVersion)], 'current state'),
+      fromVersion === 1 && page.events[0]?.eventType === SAGA_STARTED ? ' · ' : null,
+      fromVersion === 1 && page.events[0]?.eventType === SAGA_STARTED ? viewLink(['saga', type, id], 'saga timeline') : null,
     ),
   );
   if (page.events.length === 0) {
