@@ -271,7 +271,7 @@ describe('the eventuate-local CLI', () => {
     expect(help.output()).toMatch(/^\s+migrate\s/m);
     expect(help.output()).toMatch(/^\s+repair-after-restore\s/m);
     expect(help.output()).toContain('EVENTUATE_API_KEYS');
-    expect(help.output()).toMatch(/^environment of history and tail:\n {2}EVENTUATE_URL .*\n {2}EVENTUATE_API_KEY /m);
+    expect(help.output()).toMatch(/^environment of history, tail and saga:\n {2}EVENTUATE_URL .*\n {2}EVENTUATE_API_KEY /m);
     const unknown = spawnTs(CLI, ['frobnicate'], { env: cliEnv({}) });
     expect(await unknown.exited()).toBe(2);
     expect(unknown.output()).toContain('unknown command "frobnicate"');
