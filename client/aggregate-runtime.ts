@@ -35,7 +35,7 @@ export function processCommand<A>(model: AggregateModel<A>, entity: A, command: 
       throw new RegistrationError(`${where} returned ${what}, which is not an event: event classes need @DomainEvent`);
     }
     const { typeName } = eventTypeInfoOf(event.constructor)!;
-    if (!model.applyHandlers.has(typeName) && !model.ignoredEventTypes.has(typeName)) {
+    if (!model.applyHandlers.has(typeName) && !model.ignoredEventTypes.has(typeName) && !DEADLINE_RECORD_TYPES.has(typeName)) {
       const aggregateName = describeClass(model.aggregateClass);
       throw new RegistrationError(
         `${where} returned event ${describeClass(event.constructor)} ('${typeName}'), which ${aggregateName} has no @Apply method for: ` +
