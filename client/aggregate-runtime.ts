@@ -6,6 +6,7 @@ import { RegistrationError, describeClass } from './registration-error';
 import { roundTripDifference } from './round-trip-check';
 import { deserializeStoredEvent, fromJsonObject, toJsonObject } from './serialization';
 import { PARTICIPANT_RECORD_TYPES } from './sagas/participant-record-types';
+import { DEADLINE_RECORD_TYPES } from './deadlines/deadline-record-types';
 
 /** Runs the command's @Process method on `entity`; the new events, in order (not yet applied). */
 export function processCommand<A>(model: AggregateModel<A>, entity: A, command: object): object[] {
@@ -34,7 +35,7 @@ export function processCommand<A>(model: AggregateModel<A>, entity: A, command: 
       throw new RegistrationError(`${where} returned ${what}, which is not an event: event classes need @DomainEvent`);
     }
     const { typeName } = eventTypeInfoOf(event.constructor)!;
-    if (!model.applyHandlers.has(typeName) && !model.ignoredEventTypes.has(typeName)) {
+    if (!model.applyHandlers.has(typeName) && !model.ignoredEventTypes.has(typeName) && !DEADLINE_RECORD_TYPES.has(typeName)) {
       const aggregateName = describeClass(model.aggregateClass);
       throw new RegistrationError(
         `${where} returned event ${describeClass(event.constructor)} ('${typeName}'), which ${aggregateName} has no @Apply method for: ` +
@@ -55,13 +56,14 @@ export function applyNewEvents<A>(model: AggregateModel<A>, entity: A, events: r
 /**
  * Applies stored events (upcast and deserialized first). A type the aggregate neither @Applies
  * nor declares in ignoredEventTypes stops the replay (but a saga participant's own records, a failure
- * reply or a tombstone, change no state and are passed over): skipping it would rebuild a state the
+ * reply or a tombstone, change no state and are passed over, as are deadline records it has no @Apply for): skipping it would rebuild a state the
  * history does not say, and nobody could tell.
  */
 export function applyStoredEvents<A>(model: AggregateModel<A>, entity: A, events: readonly StoredEvent[]): void {
   for (const stored of events) {
     if (model.ignoredEventTypes.has(stored.eventType) || PARTICIPANT_RECORD_TYPES.has(stored.eventType)) continue;
     const handler = model.applyHandlers.get(stored.eventType);
+    if (!handler && DEADLINE_RECORD_TYPES.has(stored.eventType)) continue;
     if (!handler) throw replayError(model, stored, unappliedReason(model, stored.eventType));
     let event: object;
     try {

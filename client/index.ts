@@ -57,3 +57,4 @@ export type { HttpEventStoreOptions } from './http-event-store';
 export * from './subscriptions';
 export * from './projections';
 export * from './sagas';
+export * from './deadlines';

@@ -38,6 +38,8 @@ export interface SagaStep<D> {
   readonly compensation?: (data: D) => object;
   /** False: the step is skipped (and never compensated). */
   readonly condition?: (data: D) => boolean;
+  /** Milliseconds the participant has to answer; then the step fails and the saga compensates it and the steps before. */
+  readonly deadline?: (data: D) => number;
   /** Event type → what the saga records from it; these replies mean the action succeeded. */
   readonly successReplies: ReadonlyMap<string, ReplyRecorder<D, any> | undefined>;
   /** Event type → what the saga records from it; these replies mean the action failed (the saga compensates). */
@@ -94,6 +96,7 @@ interface StepDraft<D> {
   invocation?: ParticipantInvocation<D>;
   compensation?: (data: D) => object;
   condition?: (data: D) => boolean;
+  deadline?: (data: D) => number;
   successReplies: Map<string, ReplyRecorder<D, any> | undefined>;
   failureReplies: Map<string, ReplyRecorder<D, any> | undefined>;
 }
@@ -146,6 +149,9 @@ export class SagaBuilder<D extends object> {
       names.add(draft.name);
       if (!draft.invocation || !draft.participantType) throw new RegistrationError(`${at}: say whom it asks: .invokeParticipant(AggregateClass, { entityId, command })`);
       if (draft.successReplies.size === 0) throw new RegistrationError(`${at}: say which reply means success: .onSuccess(EventClass)`);
+      if (draft.deadline && !draft.compensation) {
+        throw new RegistrationError(`${at}: a step with a deadline needs .withCompensation(...): a success that arrives after the deadline failed the step must be undone, not kept`);
+      }
       return {
         name: draft.name,
         index,
@@ -154,6 +160,7 @@ export class SagaBuilder<D extends object> {
         command: draft.invocation.command,
         compensation: draft.compensation,
         condition: draft.condition,
+        deadline: draft.deadline,
         successReplies: draft.successReplies,
         failureReplies: draft.failureReplies,
       };
@@ -217,6 +224,21 @@ export class SagaStepBuilder<D extends object> {
   when(condition: (data: D) => boolean): this {
     if (typeof condition !== 'function') throw new RegistrationError(`${this.where}: when takes (data) => boolean`);
     this.draft.condition = condition;
+    return this;
+  }
+
+  /**
+   * The participant has `ms` milliseconds (or `ms(data)`) to answer; then the step fails and the
+   * saga compensates, this step first: its compensation reaches the participant after the action,
+   * which it undoes, or before it, and the late action is refused. Needs a deadlineScheduler reading
+   * the saga's entity type, and a compensation.
+   */
+  withDeadline(ms: number | ((data: D) => number)): this {
+    if (typeof ms === 'number') {
+      if (!Number.isFinite(ms) || ms <= 0) throw new RegistrationError(`${this.where}: withDeadline takes a positive number of milliseconds, not ${ms}`);
+      this.draft.deadline = () => ms;
+    } else if (typeof ms === 'function') this.draft.deadline = ms;
+    else throw new RegistrationError(`${this.where}: withDeadline takes milliseconds or (data) => milliseconds`);
     return this;
   }
 

@@ -7,7 +7,8 @@ import { describeClass } from '../registration-error';
 import { requireRoundTrip, serializeEvent, toJsonObject, deserializeEvent } from '../serialization';
 import type { SagaDefinition } from './saga-definition';
 import { SagaCommandFailed, SagaCompensationRequested, SagaStepRequested } from './saga-events';
-import { RecordReply, StartSaga, jsonClone, sagaInstanceClass, type SagaInstance, type SagaStatus } from './saga-instance';
+import { DeadlineCancelled, DeadlineScheduled } from '../deadlines/deadline-events';
+import { RecordDeadline, RecordReply, StartSaga, jsonClone, sagaInstanceClass, type SagaInstance, type SagaStatus } from './saga-instance';
 
 /** A command the saga sent, as the fixture shows it. */
 export interface SentSagaCommand {
@@ -42,8 +43,14 @@ export class SagaFixture<D extends object> {
   readonly events: object[] = [];
   /** Every command sent, in order. */
   readonly sent: SentSagaCommand[] = [];
+  /** Deadlines fired by advanceTime, in order. */
+  readonly firedDeadlines: Array<{ deadlineId: string; step: string; dueAt: string }> = [];
+  private checkedDeadlines = 0;
   private checked = 0;
   private replies = 0;
+  /** The fixture's clock: deadlines count from it and fall due as advanceTime moves it. */
+  private now = Date.now();
+  private readonly scheduled = new Map<string, DeadlineScheduled>();
   private readonly model: AggregateModel<SagaInstance>;
   private readonly instance: SagaInstance;
 
@@ -53,7 +60,7 @@ export class SagaFixture<D extends object> {
   ) {
     this.model = aggregateModelOf(sagaInstanceClass(definition) as AggregateClass<SagaInstance>);
     this.instance = new this.model.aggregateClass();
-    this.decide(new StartSaga(data as JsonObject));
+    this.decide(new StartSaga(data as JsonObject, this.now));
   }
 
   get status(): SagaStatus {
@@ -71,7 +78,7 @@ export class SagaFixture<D extends object> {
       const { eventType, eventData, schemaVersion } = serializeEvent(event);
       requireRoundTrip(event);
       const reply = deserializeEvent(eventType, eventData, schemaVersion);
-      this.decide(new RecordReply(pending.commandId, `reply-${++this.replies}`, eventType, reply, index === events.length - 1));
+      this.decide(new RecordReply(pending.commandId, `reply-${++this.replies}`, eventType, reply, index === events.length - 1, this.now));
     });
     return this;
   }
@@ -81,7 +88,37 @@ export class SagaFixture<D extends object> {
     const pending = this.requirePending('a refusal');
     const { name, message } = typeof error === 'string' ? { name: 'Error', message: error } : error;
     const commandType = [...this.sent].reverse().find((sent) => sent.step === pending.step)!.commandType;
-    this.decide(new RecordReply(pending.commandId, `reply-${++this.replies}`, 'SagaCommandFailed', new SagaCommandFailed(commandType, name, message), true));
+    this.decide(new RecordReply(pending.commandId, `reply-${++this.replies}`, 'SagaCommandFailed', new SagaCommandFailed(commandType, name, message), true, this.now));
+    return this;
+  }
+
+  /** Time passes: the deadlines that fall due meanwhile fire, in due order, as the scheduler would fire them. */
+  advanceTime(ms: number): this {
+    if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`advanceTime takes a non-negative number of milliseconds, not ${ms}`);
+    this.now += ms;
+    for (;;) {
+      const due = [...this.scheduled.values()].filter((d) => Date.parse(d.dueAt) <= this.now).sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt))[0];
+      if (!due) return this;
+      this.scheduled.delete(due.deadlineId);
+      this.firedDeadlines.push({ deadlineId: due.deadlineId, step: String(due.payload.step), dueAt: due.dueAt });
+      this.decide(new RecordDeadline(due.deadlineId));
+    }
+  }
+
+  /** The next deadline fired (after those already expected) was the deadline of `step`. */
+  expectDeadlineFired(step: string): this {
+    const next = this.firedDeadlines[this.checkedDeadlines];
+    if (next?.step !== step) {
+      fail(`expected the deadline of step '${step}' to fire, but ${next ? `the deadline of step '${next.step}' fired` : 'no more deadlines fired'}`, step, next?.step);
+    }
+    this.checkedDeadlines++;
+    return this;
+  }
+
+  /** No deadline fired beyond those already expected. */
+  expectNoDeadlineFired(): this {
+    const rest = this.firedDeadlines.slice(this.checkedDeadlines);
+    if (rest.length > 0) fail(`expected no deadline to fire, but ${rest.map((d) => `step '${d.step}'s`).join(', ')} fired`, [], rest);
     return this;
   }
 
@@ -164,6 +201,8 @@ export class SagaFixture<D extends object> {
     applyNewEvents(this.model, this.instance, events);
     this.events.push(...events);
     for (const event of events) {
+      if (event instanceof DeadlineScheduled) this.scheduled.set(event.deadlineId, event);
+      if (event instanceof DeadlineCancelled) this.scheduled.delete(event.deadlineId);
       if (event instanceof SagaStepRequested || event instanceof SagaCompensationRequested) {
         const { step, participantType, participantId, commandType, command: data } = event;
         this.sent.push({ kind: event instanceof SagaStepRequested ? 'action' : 'compensation', step, participantType, participantId, commandType, command: data });

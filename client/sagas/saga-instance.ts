@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
 import { isDeepStrictEqual } from 'node:util';
 import type { JsonObject } from '../../src/model';
 import { Apply, Process } from '../decorators/aggregate';
@@ -6,6 +7,7 @@ import { registerAggregate, type AggregateClass } from '../decorators/aggregate-
 import { RegistrationError, describeClass } from '../registration-error';
 import { roundTripDifference } from '../round-trip-check';
 import { fromJsonObject, toJsonObject } from '../serialization';
+import { DeadlineCancelled, DeadlineScheduled } from '../deadlines/deadline-events';
 import type { SagaDefinition, SagaStep } from './saga-definition';
 import {
   SagaCommandFailed,
@@ -33,11 +35,25 @@ export interface PendingSagaCommand {
   participantId: string;
   /** Compensations: which attempt this is (from 1). */
   attempt: number;
+  /** Compensations: the action's command id. */
+  compensates?: string;
+  /** Actions with a deadline: the deadline that fails the step when no answer came by `dueAt`. */
+  deadlineId?: string;
+  dueAt?: string;
 }
 
 /** Starts an instance with its data. */
 export class StartSaga {
-  constructor(readonly data: JsonObject) {}
+  constructor(
+    readonly data: JsonObject,
+    /** The time its step deadlines count from (the fixture's clock in tests). */
+    readonly now: number = Date.now(),
+  ) {}
+}
+
+/** A step's deadline fired (DeadlineFired in the saga's stream). */
+export class RecordDeadline {
+  constructor(readonly deadlineId: string) {}
 }
 
 /** A participant's event that names one of this saga's commands. */
@@ -54,6 +70,8 @@ export class RecordReply {
      * whole answer was unrecognised, and the step fails rather than wait for ever.
      */
     readonly lastOfCommand: boolean,
+    /** The time the next step's deadline counts from. */
+    readonly now: number = Date.now(),
   ) {}
 }
 
@@ -89,14 +107,31 @@ export class SagaInstance {
   start(command: StartSaga): object[] {
     requireJson(command.data, `the data of saga '${this.definition.name}'`);
     const data = jsonClone(command.data);
-    return [new SagaStarted(data), ...this.advance(data, 0, true)];
+    return [new SagaStarted(data), ...this.advance(data, 0, true, this.done, command.now)];
   }
 
   @Process(RecordReply)
   recordReply(command: RecordReply): object[] {
     const pending = this.pending;
     if (this.ended || pending === undefined || pending.commandId !== command.commandId) return [];
-    return pending.kind === 'action' ? this.actionReplied(pending, command) : this.compensationReplied(pending, command);
+    if (pending.kind === 'compensation') return this.compensationReplied(pending, command);
+    const decided = this.actionReplied(pending, command);
+    // Answered in time: the deadline is off (a fire already under way finds the saga no longer waiting).
+    return pending.deadlineId !== undefined && decided.length > 0 ? [new DeadlineCancelled(pending.deadlineId), ...decided] : decided;
+  }
+
+  /**
+   * No answer by the deadline: the step fails and is compensated first, since its action may yet
+   * happen or have happened (the participant undoes it, or tombstones it when the compensation
+   * comes first); then the steps before, in reverse order. A later answer decides nothing.
+   */
+  @Process(RecordDeadline)
+  recordDeadline(command: RecordDeadline): object[] {
+    const pending = this.pending;
+    if (this.ended || pending?.kind !== 'action' || pending.deadlineId !== command.deadlineId) return [];
+    const reason = `${pending.participantType} '${pending.participantId}' did not answer step '${pending.step}' by its deadline (${pending.dueAt})`;
+    const failure = { step: pending.step, reason };
+    return [new SagaStepFailed(pending.step, pending.commandId, reason, this.data), ...this.compensate([...this.done, { step: pending.step, commandId: pending.commandId }], this.data, failure)];
   }
 
   private actionReplied(pending: PendingSagaCommand, reply: RecordReply): object[] {
@@ -119,7 +154,7 @@ export class SagaInstance {
     }
     if (success) {
       const done = [...this.done, { step: step.name, commandId }];
-      return [new SagaStepSucceeded(step.name, commandId, replyEventId, replyEventType, data), ...this.advance(data, step.index + 1, false, done)];
+      return [new SagaStepSucceeded(step.name, commandId, replyEventId, replyEventType, data), ...this.advance(data, step.index + 1, false, done, reply.now)];
     }
     const reason =
       reply.reply instanceof SagaCommandFailed
@@ -140,15 +175,14 @@ export class SagaInstance {
       const error = `compensation of step '${pending.step}' failed ${pending.attempt} time${pending.attempt === 1 ? '' : 's'}; last: ${reason}`;
       return [failed, new SagaFailed(this.data, pending.step, error)];
     }
-    const action = this.done.find((d) => d.step === pending.step)!;
-    return [failed, ...this.requestCompensation(this.definition.step(pending.step), action.commandId, pending.attempt + 1, this.data)];
+    return [failed, ...this.requestCompensation(this.definition.step(pending.step), pending.compensates!, pending.attempt + 1, this.data)];
   }
 
   /**
    * The next step from `from` whose condition holds, or completion. At the start a definition that
    * throws throws to the caller (nothing is written); later it fails the step, and the saga compensates.
    */
-  private advance(data: JsonObject, from: number, starting: boolean, done = this.done): object[] {
+  private advance(data: JsonObject, from: number, starting: boolean, done: ReadonlyArray<{ step: string; commandId: string }>, now: number): object[] {
     const events: object[] = [];
     for (const step of this.definition.steps.slice(from)) {
       try {
@@ -157,7 +191,9 @@ export class SagaInstance {
           continue;
         }
         const { participantId, commandType, command } = commandFor(step, step.command, data);
-        events.push(new SagaStepRequested(step.name, randomUUID(), step.participantType, participantId, commandType, command));
+        const commandId = randomUUID();
+        events.push(new SagaStepRequested(step.name, commandId, step.participantType, participantId, commandType, command));
+        if (step.deadline) events.push(stepDeadline(step, commandId, data, now));
       } catch (error) {
         if (starting) throw error;
         const reason = `the saga's definition threw for step '${step.name}': ${describeError(error)}`;
@@ -202,6 +238,12 @@ export class SagaInstance {
     this.pending = { step: event.step, commandId: event.commandId, kind: 'action', participantType: event.participantType, participantId: event.participantId, attempt: 1 };
   }
 
+  @Apply(DeadlineScheduled)
+  deadlineScheduled(event: DeadlineScheduled): void {
+    const pending = this.pending;
+    if (pending !== undefined && pending.commandId === event.payload.commandId) this.pending = { ...pending, deadlineId: event.deadlineId, dueAt: event.dueAt };
+  }
+
   @Apply(SagaStepSucceeded)
   stepSucceeded(event: SagaStepSucceeded): void {
     this.data = event.data;
@@ -227,6 +269,7 @@ export class SagaInstance {
       participantType: event.participantType,
       participantId: event.participantId,
       attempt: event.attempt,
+      compensates: event.compensates,
     };
   }
 
@@ -278,6 +321,15 @@ export function sagaInstanceClass(definition: SagaDefinition): AggregateClass<Sa
   }
   return cls;
 }
+
+/** The deadline of a step's action, written with the action; its id is the action's, derived. */
+function stepDeadline(step: SagaStep<any>, commandId: string, data: JsonObject, now: number): DeadlineScheduled {
+  const ms = step.deadline!(jsonClone(data));
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) throw new TypeError(`its deadline gave ${JSON.stringify(ms)}, not a positive number of milliseconds`);
+  return new DeadlineScheduled(uuidv5(`${commandId}:deadline`, STEP_DEADLINE_NAMESPACE), `saga step ${step.name}`, new Date(now + ms).toISOString(), { step: step.name, commandId, ms });
+}
+
+const STEP_DEADLINE_NAMESPACE = '6e0a7c1d-3b9f-4d28-a5e4-8f1c2b7d9e30';
 
 /** A step's command as the saga stream carries it, checked to read back as the same instance on the participant's side. */
 function commandFor(step: SagaStep<any>, build: (data: any) => object, data: JsonObject) {

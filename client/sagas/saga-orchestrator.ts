@@ -10,7 +10,8 @@ import { attemptHandling, type DispatchOutcome } from '../subscriptions/subscrib
 import type { SubscriberRuntime } from '../subscriptions/subscriber-runtime';
 import type { SagaDefinition, SagaFailure } from './saga-definition';
 import { SagaCompleted, SagaFailed, SagaRolledBack } from './saga-events';
-import { RecordReply, StartSaga, sagaInstanceClass, type PendingSagaCommand, type SagaInstance, type SagaStatus } from './saga-instance';
+import type { DeadlineFired } from '../deadlines/deadline-events';
+import { RecordDeadline, RecordReply, StartSaga, sagaInstanceClass, type PendingSagaCommand, type SagaInstance, type SagaStatus } from './saga-instance';
 import { sagaReplyAddressOf, SAGA_METADATA_KEYS } from './saga-metadata';
 import { sagaSubscriberModel, type SagaSubscriberOptions } from './saga-subscriber-model';
 import { PARTICIPANT_RECORD_TYPES } from './participant-record-types';
@@ -62,7 +63,7 @@ export class SagaOrchestrator<D extends object> implements SubscriberRuntime {
       SagaOrchestrator,
       `saga.${definition.name}`,
       [definition.name, ...definition.participantTypes.filter((type) => type !== definition.name)],
-      ['SagaCompleted', 'SagaRolledBack', 'SagaFailed', ...replies],
+      ['SagaCompleted', 'SagaRolledBack', 'SagaFailed', 'DeadlineFired', ...replies],
       options,
     );
     this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
@@ -99,6 +100,7 @@ export class SagaOrchestrator<D extends object> implements SubscriberRuntime {
 
   private async dispatch(stored: StoredEvent, signal?: AbortSignal): Promise<DispatchOutcome> {
     if (stored.entityType === this.definition.name) {
+      if (stored.eventType === 'DeadlineFired') return attemptHandling(this.subscriberModel, this.logger, stored, signal, () => this.deadlineFired(stored));
       if (!['SagaCompleted', 'SagaRolledBack', 'SagaFailed'].includes(stored.eventType)) return { kind: 'skipped' };
       return attemptHandling(this.subscriberModel, this.logger, stored, signal, () => this.ended(stored));
     }
@@ -114,6 +116,16 @@ export class SagaOrchestrator<D extends object> implements SubscriberRuntime {
         if (!(error instanceof DuplicateTriggeringEventError)) throw error;
       }
     });
+  }
+
+  /** A step's deadline: the instance decides whether it still waits on that step (once: the fired event's id is the token). */
+  private async deadlineFired(stored: StoredEvent): Promise<void> {
+    const { deadlineId } = deserializeStoredEvent(stored) as DeadlineFired;
+    try {
+      await this.instances.update(stored.entityId, new RecordDeadline(deadlineId), { triggeringEventToken: stored.eventId, causationId: stored.eventId, correlationId: stored.entityId });
+    } catch (error) {
+      if (!(error instanceof DuplicateTriggeringEventError)) throw error;
+    }
   }
 
   /** A participant writes a command's events in one append, so the next version tells whether this was its last. */

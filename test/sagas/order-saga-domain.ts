@@ -185,6 +185,9 @@ export class OpenCourier {
 export class ScheduleDelivery {
   constructor(public orderId: string) {}
 }
+export class CancelDelivery {
+  constructor(public orderId: string) {}
+}
 
 @DomainEvent('CourierOpened')
 export class CourierOpened {
@@ -199,6 +202,10 @@ export class DeliveryScheduled {
 }
 @DomainEvent('DeliveryRefused')
 export class DeliveryRefused {
+  constructor(public orderId: string) {}
+}
+@DomainEvent('DeliveryCancelled')
+export class DeliveryCancelled {
   constructor(public orderId: string) {}
 }
 /** A courier's note that the saga's step does not declare: alone, it is an unrecognised answer. */
@@ -222,6 +229,16 @@ export class Courier {
     if (!this.acceptsOrders) return new DeliveryRefused(command.orderId);
     // The note comes first: the saga must wait for the declared reply after it.
     return [new CourierNoted(command.orderId), new DeliveryScheduled(command.orderId, `slot-${this.deliveries.length + 1}`)];
+  }
+
+  @Process()
+  cancel(command: CancelDelivery) {
+    return new DeliveryCancelled(command.orderId);
+  }
+
+  @Apply()
+  cancelled(event: DeliveryCancelled) {
+    this.deliveries = this.deliveries.filter((orderId) => orderId !== event.orderId);
   }
 
   @Apply()
@@ -281,5 +298,25 @@ export const orderSaga = defineSaga<OrderData>('PlaceOrderSaga', { compensationA
   .onCompleted((_d, sagaId) => void sagaEndings.push({ sagaId, ending: 'completed' }))
   .onRolledBack((_d, sagaId, { step, reason }) => void sagaEndings.push({ sagaId, ending: 'rolledBack', step, reason }))
   .onFailed((_d, sagaId, { step, reason }) => void sagaEndings.push({ sagaId, ending: 'failed', step, reason }))
+  .build();
+// #endregion
+
+/** The order saga with a deadline on the courier's answer (the courier can cancel a delivery it scheduled). */
+// #region timed-saga
+export const timedOrderSaga = defineSaga<OrderData>('TimedOrderSaga')
+  .step('reserveCredit')
+  .invokeParticipant(Customer, { entityId: (d) => d.customerId, command: (d) => new ReserveCredit(d.orderId, d.amount) })
+  .onSuccess(CreditReserved)
+  .withCompensation((d) => new ReleaseCredit(d.orderId))
+  .step('reserveStock')
+  .invokeParticipant(Warehouse, { entityId: (d) => d.warehouseId, command: (d) => new ReserveStock(d.orderId, d.quantity) })
+  .onSuccess(StockReserved)
+  .withCompensation((d) => new ReleaseStock(d.orderId))
+  .step('scheduleDelivery')
+  .invokeParticipant(Courier, { entityId: (d) => d.courierId, command: (d) => new ScheduleDelivery(d.orderId) })
+  .onSuccess(DeliveryScheduled)
+  .onFailure(DeliveryRefused)
+  .withCompensation((d) => new CancelDelivery(d.orderId))
+  .withDeadline(800) // the courier has 800 ms to answer, or the order is rolled back
   .build();
 // #endregion

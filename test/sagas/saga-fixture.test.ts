@@ -1,6 +1,7 @@
-import { RegistrationError, defineSaga } from '../../client';
+import { DeadlineCancelled, RegistrationError, defineSaga } from '../../client';
 import { sagaFixture } from '../../client/testing';
 import {
+  CancelDelivery,
   CourierNoted,
   CreditLimitExceeded,
   CreditReleased,
@@ -8,6 +9,7 @@ import {
   Courier,
   Customer,
   DeliveryRefused,
+  DeliveryCancelled,
   DeliveryScheduled,
   ReleaseCredit,
   ReleaseStock,
@@ -19,6 +21,7 @@ import {
   StockAdded,
   Warehouse,
   orderSaga,
+  timedOrderSaga,
   type OrderData,
 } from './order-saga-domain';
 
@@ -179,5 +182,62 @@ describe('saga fixture: the saga decisions in memory', () => {
     expect(() => defineSaga('Never').step('a').invokeParticipant(Customer, { entityId: () => 'c', command: () => new ReleaseCredit('o') }).onSuccess(StockAdded)).toThrow(
       /Customer never emits 'StockAdded'/,
     );
+  });
+});
+
+describe('sagaFixture: time passes', () => {
+  const data = { orderId: 'o-1', customerId: 'c-1', warehouseId: 'w-1', courierId: 'k-1', amount: 50, quantity: 2, delivery: true };
+  const atDelivery = () =>
+    sagaFixture(timedOrderSaga)
+      .start(data)
+      .expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50))
+      .replyWith(new CreditReserved('o-1', 50))
+      .advanceTime(10_000) // the steps before have no deadline
+      .expectCommand(Warehouse, 'w-1', new ReserveStock('o-1', 2))
+      .replyWith(new StockReserved('o-1', 2))
+      .expectCommand(Courier, 'k-1', new ScheduleDelivery('o-1'));
+
+  it('a step with no answer by its deadline fails and is compensated first, then the steps before in reverse order', () => {
+    // #region deadline-fixture
+    atDelivery()
+      .advanceTime(799)
+      .expectNoDeadlineFired()
+      .advanceTime(1)
+      .expectDeadlineFired('scheduleDelivery')
+      .expectCompensation(Courier, 'k-1', new CancelDelivery('o-1')) // its action may yet arrive: undo it, or refuse it
+      .replyWith(new DeliveryCancelled('o-1'))
+      .expectCompensation(Warehouse, 'w-1', new ReleaseStock('o-1'))
+      .replyWith(new StockReleased('o-1', 2))
+      .expectCompensation(Customer, 'c-1', new ReleaseCredit('o-1'))
+      .replyWith(new CreditReleased('o-1', 50))
+      .expectNoMoreCommands()
+      .expectRolledBack('scheduleDelivery', /did not answer step 'scheduleDelivery' by its deadline/);
+    // #endregion
+  });
+
+  it('an answer in time cancels the deadline, which then never fires', () => {
+    const fixture = atDelivery().advanceTime(700).replyWith(new DeliveryScheduled('o-1', 'slot-1')).advanceTime(60_000).expectNoDeadlineFired().expectCompleted();
+    expect(fixture.events.filter((e) => e instanceof DeadlineCancelled)).toHaveLength(1);
+  });
+
+  it('an answer after the deadline decides nothing: the step was already failed and its compensation sent', () => {
+    atDelivery()
+      .advanceTime(800)
+      .expectDeadlineFired('scheduleDelivery')
+      .expectCompensation(Courier, 'k-1', new CancelDelivery('o-1'))
+      .replyWith(new DeliveryCancelled('o-1'))
+      .expectCompensation(Warehouse, 'w-1', new ReleaseStock('o-1'))
+      .expectStatus('compensating');
+  });
+
+  it('refuses a deadline on a step with no compensation, whose late success could not be undone', () => {
+    expect(() =>
+      defineSaga<{ id: string }>('NoUndo')
+        .step('only')
+        .invokeParticipant(Courier, { entityId: (d) => d.id, command: (d) => new ScheduleDelivery(d.id) })
+        .onSuccess(DeliveryScheduled)
+        .withDeadline(100)
+        .build(),
+    ).toThrow(/a step with a deadline needs \.withCompensation/);
   });
 });
