@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../../src/model';
 import { isTimeout, isUnavailable } from '../../src/postgres/sql';
@@ -67,9 +67,12 @@ export class ProjectionRunner implements BatchEventRunner {
     const onError = (err: Error) => (broken = err);
     db.on('error', onError);
     try {
-      await db.query(`BEGIN; ${scopeToCopy(this.schema)}; SELECT pg_advisory_xact_lock_shared(${copyLockKey(this.schema)})`);
+      // One round trip: begin, scope, lock, and the version the copy was built by (the last result).
+      const opened = (await db.query(
+        `BEGIN; ${scopeToCopy(this.schema)}; SELECT pg_advisory_xact_lock_shared(${copyLockKey(this.schema)}); SELECT version FROM ${STATE_TABLE}`,
+      )) as unknown as Array<QueryResult<{ version: number }>>;
       try {
-        await checkVersion(db, this.model, this.schema);
+        checkVersion(opened.at(-1)?.rows[0]?.version, this.model, this.schema);
         const applied = await this.applyWithin(db, events, checkpoint);
         await db.query('COMMIT');
         this.onCommitted({ applied: applied.length, redeliveries: events.length - applied.length });
@@ -122,9 +125,7 @@ export class ProjectionRunner implements BatchEventRunner {
  * switched over): this runner's code must not write to it. Thrown out of the runner, it halts the
  * subscriber instead of dead-lettering every event.
  */
-async function checkVersion(db: PoolClient, model: ProjectionModel, schema: string): Promise<void> {
-  const { rows } = await db.query<{ version: number }>(`SELECT version FROM ${STATE_TABLE}`);
-  const built = rows[0]?.version;
+function checkVersion(built: number | undefined, model: ProjectionModel, schema: string): void {
   if (built !== model.version) throw new ProjectionVersionError(model.projectionName, schema, built ?? 0, model.version);
 }
 

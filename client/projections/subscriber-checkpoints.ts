@@ -1,4 +1,5 @@
 import type { Queryable } from '../../src/postgres/named-cursor-table';
+import { DEAD_LETTER_COUNTS } from '../subscriptions/postgres-dead-letters';
 import { nextSchema } from './projection-rebuild';
 import { STATE_TABLE, readState } from './projection-tables';
 
@@ -60,9 +61,7 @@ export async function readStoredCheckpoints(db: Queryable, schema = 'eventuate')
   }
   if (await tableExists(db, schema, 'subscriber_dead_letters')) {
     const { rows } = await db.query<{ subscriber_id: string; failed: number; parked: number; parked_entities: number }>(
-      `SELECT subscriber_id, count(*) FILTER (WHERE state = 'failed')::int AS failed, count(*) FILTER (WHERE state = 'parked')::int AS parked,
-              count(DISTINCT entity_key) FILTER (WHERE parks_entity)::int AS parked_entities
-         FROM "${schema}".subscriber_dead_letters GROUP BY subscriber_id`,
+      `SELECT subscriber_id, ${DEAD_LETTER_COUNTS} FROM "${schema}".subscriber_dead_letters GROUP BY subscriber_id`,
     );
     for (const r of rows) {
       const counts = { failed: r.failed, parked: r.parked, parkedEntities: r.parked_entities };

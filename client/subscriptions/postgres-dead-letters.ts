@@ -57,6 +57,10 @@ const createTable = (table: string) => `
   CREATE INDEX IF NOT EXISTS subscriber_dead_letters_by_entity ON ${table} (subscriber_id, entity_key, sequence)`;
 
 /** The queries, by name; `$1` is always the subscriber id. */
+/** The counts a subscriber's status shows, as SQL select items (also grouped by subscriber in `eventuate-local subscribers`). */
+export const DEAD_LETTER_COUNTS = `count(*) FILTER (WHERE state = 'failed')::int AS failed, count(*) FILTER (WHERE state = 'parked')::int AS parked,
+  count(DISTINCT entity_key) FILTER (WHERE parks_entity)::int AS parked_entities`;
+
 const queries = (t: string) => ({
   record: `INSERT INTO ${t} (subscriber_id, id, entity_key, entity_version, state, parks_entity, event, unreadable, origin, error, attempts, failed_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (subscriber_id, id) DO NOTHING`,
@@ -69,9 +73,7 @@ const queries = (t: string) => ({
               OR (state = 'parked' AND parks_entity AND NOT EXISTS (
                 SELECT FROM ${t} e WHERE e.subscriber_id = l.subscriber_id AND e.entity_key = l.entity_key AND e.parks_entity AND e.sequence < l.sequence)))
             ORDER BY sequence`,
-  counts: `SELECT count(*) FILTER (WHERE state = 'failed')::int AS failed, count(*) FILTER (WHERE state = 'parked')::int AS parked,
-                  count(DISTINCT entity_key) FILTER (WHERE parks_entity)::int AS parked_entities
-           FROM ${t} WHERE subscriber_id = $1`,
+  counts: `SELECT ${DEAD_LETTER_COUNTS} FROM ${t} WHERE subscriber_id = $1`,
   requestRetry: `UPDATE ${t} SET retry_requested_at = coalesce(retry_requested_at, now())
                  WHERE subscriber_id = $1 AND state = 'failed' AND event IS NOT NULL AND ($2::text[] IS NULL OR id = ANY($2)) RETURNING id, sequence`,
   claimRetry: `UPDATE ${t} SET retry_requested_at = NULL WHERE subscriber_id = $1 AND id = $2 AND retry_requested_at IS NOT NULL`,
