@@ -50,24 +50,25 @@ export interface ScratchDatabase {
  */
 export async function scratchDatabase(prefix = 'db'): Promise<ScratchDatabase> {
   const name = uniqueName(prefix).toLowerCase();
-  const admin = new Pool({ connectionString: databaseUrl(), max: 1 });
-  try {
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(databaseUrl());
-  url.pathname = `/${name}`;
+  const inDatabase = (database: string) => {
+    const url = new URL(databaseUrl());
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
+  // Created and dropped from template1 (copying template0, which nobody connects to): these statements
+  // take transaction ids, which would hold back the feeds of the shared database if run from there.
+  const admin = async (sql: string) => {
+    const pool = new Pool({ connectionString: inDatabase('template1'), max: 1 });
+    try {
+      await pool.query(sql);
+    } finally {
+      await pool.end();
+    }
+  };
+  await admin(`CREATE DATABASE "${name}" TEMPLATE template0`);
   return {
     name,
-    connectionString: url.toString(),
-    async drop() {
-      const pool = new Pool({ connectionString: databaseUrl(), max: 1 });
-      try {
-        await pool.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await pool.end();
-      }
-    },
+    connectionString: inDatabase(name),
+    drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
 }
