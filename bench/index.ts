@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
   find: { file: 'find.ts', what: 'AggregateRepository.find on a 1,000-event entity' },
   replay: { file: 'replay.ts', what: 'replaying 100,000 events into an aggregate' },
   relay: { file: 'relay-latency.ts', what: 'append-to-handler latency through the relay and Kafka' },
+  'relay-legs': { file: 'relay-legs.ts', what: 'append-to-handler latency split into its legs (commit, relay read, Kafka ack, handler), and relay burst throughput' },
   'feed-stall': { file: 'feed-stall.ts', what: "append-to-feed delay while another database's transaction stays open" },
   projection: { file: 'projection.ts', what: 'projection into a PostgreSQL view from the feed, and its rebuild, vs the view rows written directly' },
   saga: { file: 'saga.ts', what: 'three-step orchestrated sagas over the feed: sagas/s and p50/p99, against sequential appends' },

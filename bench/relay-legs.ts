@@ -1,0 +1,187 @@
+/**
+ * Where an event's time from append to subscriber goes, leg by leg, with the relay as it runs inside
+ * the server (the store's own commits wake it): appends in process at BENCH_RATE events/s (one event
+ * each, open loop), the relay publishing to Kafka, a kafkaSource subscriber handling them.
+ *   commit -> relay read:   the append resolved (it had committed) until the relay's feed read returned it
+ *   relay read -> Kafka ack: until the broker acknowledged the batch holding it (acks -1)
+ *   Kafka ack -> handler:    until the subscriber's handler ran (mostly the consumer's fetch wait)
+ *   append -> Kafka ack:     the first two together, the issue's target (p99 10 ms)
+ * Then a burst (BENCH_BURST events, 100 per append, 8 writers) relayed with the subscriber keeping up.
+ * Run: npm run bench -- relay-legs   (BENCH_MAX_WAIT sets the consumer's fetch wait; librdkafka's
+ * mock broker holds every fetch that long, real Kafka answers at once.)
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { DomainEvent, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource, memoryDeadLetters } from '../client';
+import { KafkaPublisher } from '../event-store-server/relay/kafka-publisher';
+import { startRelay, type BatchPublisher, type FeedReader } from '../event-store-server/relay';
+import { PostgresEventStore } from '../src/postgres/postgres-event-store';
+import type { StoredEvent } from '../src/model';
+import { startMockKafka } from '../test/support/kafka-mock';
+import { benchDatabase, report } from './support';
+
+const RATE = Number(process.env.BENCH_RATE ?? 500);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = 1;
+const BURST_EVENTS = Number(process.env.BENCH_BURST ?? 30_000);
+const MAX_WAIT_MS = Number(process.env.BENCH_MAX_WAIT ?? 50);
+const prefix = `legs${Date.now()}.`;
+
+const committedAt = new Map<string, number>();
+const readAt = new Map<string, number>();
+const ackedAt = new Map<string, number>();
+const handledAt = new Map<string, number>();
+
+@DomainEvent('Ticked')
+class Ticked {}
+
+@EventSubscriber('benchLegs', { entityTypes: ['BenchTick'] })
+class LegProbe {
+  @EventHandlerMethod(Ticked)
+  ticked(ctx: EventHandlerContext<Ticked>) {
+    if (!handledAt.has(ctx.eventId)) handledAt.set(ctx.eventId, performance.now());
+  }
+}
+
+/** The store's feed, noting when each event was first read by the relay. */
+function timedFeed(store: PostgresEventStore): FeedReader {
+  return {
+    async readFeed(options) {
+      const page = await store.readFeed(options);
+      const now = performance.now();
+      for (const event of page.events) if (!readAt.has(event.eventId)) readAt.set(event.eventId, now);
+      return page;
+    },
+  };
+}
+
+/** The real Kafka publisher, noting when each event's batch was acknowledged. */
+function timedPublisher(inner: KafkaPublisher): BatchPublisher {
+  return {
+    connect: () => inner.connect(),
+    disconnect: () => inner.disconnect(),
+    async publish(events: readonly StoredEvent[]) {
+      await inner.publish(events);
+      const now = performance.now();
+      for (const event of events) if (!ackedAt.has(event.eventId)) ackedAt.set(event.eventId, now);
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the subscriber');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function append(store: PostgresEventStore, events: number): Promise<string[]> {
+  const ids = Array.from({ length: events }, () => randomUUID());
+  await store.create({ entityType: 'BenchTick', events: ids.map((eventId) => ({ eventId, eventType: 'Ticked', eventData: {} })) });
+  const now = performance.now();
+  for (const id of ids) committedAt.set(id, now);
+  return ids;
+}
+
+function leg(label: string, ids: string[], from: Map<string, number>, to: Map<string, number>): void {
+  const ms = ids.map((id) => to.get(id)! - from.get(id)!).sort((a, b) => a - b);
+  report(`${label}: p50`, percentile(ms, 50), 'ms', `p99 ${percentile(ms, 99).toFixed(1)} ms, max ${ms[ms.length - 1].toFixed(1)} ms`);
+}
+
+async function latencyAtRate(store: PostgresEventStore): Promise<void> {
+  const pending: Promise<void>[] = [];
+  const measured: string[] = [];
+  const start = performance.now();
+  const total = RATE * SECONDS;
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / RATE - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const warm = i >= RATE * WARMUP_SECONDS;
+    pending.push(append(store, 1).then(([id]) => void (warm && measured.push(id))));
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - start) / 1000;
+  await until(() => measured.every((id) => handledAt.has(id)), 60_000);
+  report(`appends offered (1 event each, ${SECONDS}s, first ${WARMUP_SECONDS}s not measured)`, total / elapsed, 'events/s');
+  leg('commit -> relay read', measured, committedAt, readAt);
+  leg('relay read -> Kafka ack', measured, readAt, ackedAt);
+  leg(`Kafka ack -> handler (fetch wait ${MAX_WAIT_MS} ms)`, measured, ackedAt, handledAt);
+  leg('append -> Kafka ack', measured, committedAt, ackedAt);
+  leg('append -> handler', measured, committedAt, handledAt);
+}
+
+async function burstThroughput(store: PostgresEventStore): Promise<void> {
+  const appends = Math.ceil(BURST_EVENTS / 100);
+  const ids: string[] = [];
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < appends) {
+        next++;
+        ids.push(...(await append(store, 100)));
+      }
+    }),
+  );
+  const written = (performance.now() - start) / 1000;
+  await until(() => ids.every((id) => ackedAt.has(id)), 120_000);
+  const acked = (performance.now() - start) / 1000;
+  await until(() => ids.every((id) => handledAt.has(id)), 120_000);
+  const handled = (performance.now() - start) / 1000;
+  report(`burst of ${ids.length} events written (100 per append, 8 writers)`, ids.length / written, 'events/s');
+  report('burst: relayed to Kafka (acknowledged)', ids.length / acked, 'events/s');
+  report('burst: handled by the subscriber', ids.length / handled, 'events/s');
+}
+
+async function main(): Promise<void> {
+  const database = await benchDatabase();
+  const kafka = process.env.KAFKA_BROKERS ? { brokers: process.env.KAFKA_BROKERS, stop: async () => undefined } : await startMockKafka();
+  const schema = `bench_legs_${Date.now()}`;
+  const store = await PostgresEventStore.connect({ connectionString: database.connectionString, schema });
+  const brokers = kafka.brokers.split(',');
+  const logger = pino({ level: 'warn' });
+  const relay = startRelay({
+    store: timedFeed(store),
+    connectionString: database.connectionString,
+    schema,
+    brokers,
+    topicPrefix: prefix,
+    logger,
+    publisher: timedPublisher(new KafkaPublisher({ brokers, topicPrefix: prefix, clientId: 'bench-legs', requestTimeoutMs: 10_000, maxMessageBytes: 1_000_000 })),
+  });
+  const manager = new SubscriptionManager({
+    source: kafkaSource({ brokers, topicPrefix: prefix, maxWaitTimeMs: MAX_WAIT_MS }),
+    deadLetters: memoryDeadLetters(),
+    subscribers: [new LegProbe()],
+    logger,
+  });
+  try {
+    await manager.start();
+    // The first event creates the topic and lets the group settle; not measured.
+    const [first] = await append(store, 1);
+    await until(() => handledAt.has(first), 60_000);
+    console.log(`Kafka: ${process.env.KAFKA_BROKERS ? kafka.brokers : "librdkafka's mock broker (kcat)"}; relay in the appending process`);
+    await latencyAtRate(store);
+    await burstThroughput(store);
+  } finally {
+    await manager.stop();
+    await relay.stop();
+    await store.close();
+    await kafka.stop();
+    await database.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
