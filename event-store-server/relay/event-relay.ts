@@ -172,37 +172,65 @@ export class EventRelay {
     }
   }
 
+  /**
+   * Publishes page after page while leading, pipelined: the next page is read while one is
+   * published, and a page's cursor is stored while the next is read and published. At most one
+   * cursor write is in flight, each only after Kafka acknowledged every event up to it, and each
+   * after the one before: the stored cursor never passes an unacknowledged event.
+   */
   private async lead(client: LockSession, signal: AbortSignal): Promise<void> {
     const { store, batchSize, idleWaitMs, logger, relayName } = this.options;
     await client.exclusive((session) => this.cursors.ensure(session));
     let cursor = (await this.cursors.load(client, relayName)) ?? '';
     this.publishedCursor = cursor;
     // A previous leader may have published events after this cursor without storing it (it died or was cut
-    // off between Kafka's acknowledgement and the cursor write): they are published again, at most one batch.
-    logger.info({ relay: relayName, cursor }, 'relay is the leader: publishing from its stored cursor (the batch after it may be a repeat)');
+    // off between Kafka's acknowledgement and the cursor write): they are published again, at most two batches.
+    logger.info({ relay: relayName, cursor }, 'relay is the leader: publishing from its stored cursor (the batches after it may be repeats)');
     if (!(await this.retryUntilDone(() => this.options.publisher.connect(), signal, 'relay cannot reach Kafka'))) return;
-    while (!signal.aborted) {
-      const page = await store.readFeed({ after: cursor, limit: batchSize, waitMs: idleWaitMs, signal });
-      if (signal.aborted) return;
-      let next = page.cursor;
-      if (page.events.length > 0) {
-        const outcome = await this.publishPage(client, page.events, signal);
-        if (outcome.kind === 'interrupted') return;
-        if (outcome.kind === 'too-large') {
-          // Everything before the event was acknowledged: the cursor moves up to it, never past it.
-          const index = page.events.findIndex((event) => event.eventId === outcome.refusal.event.eventId);
-          next = index === 0 ? cursor : page.events[index - 1].cursor!;
-          this.halt(outcome.refusal);
+    const reading = new AbortController();
+    const readSignal = AbortSignal.any([signal, reading.signal]);
+    const read = (after: string) => {
+      const page = store.readFeed({ after, limit: batchSize, waitMs: idleWaitMs, signal: readSignal });
+      page.catch(() => undefined); // awaited in its turn; not when the leadership ends first
+      return page;
+    };
+    let saving: Promise<void> = Promise.resolve();
+    try {
+      let nextPage = read(cursor);
+      while (!signal.aborted) {
+        const page = await nextPage;
+        if (signal.aborted) return;
+        nextPage = read(page.cursor);
+        let next = page.cursor;
+        if (page.events.length > 0) {
+          const outcome = await this.publishPage(client, page.events, signal);
+          if (outcome.kind === 'interrupted') return;
+          if (outcome.kind === 'too-large') {
+            // Everything before the event was acknowledged: the cursor moves up to it, never past it.
+            const index = page.events.findIndex((event) => event.eventId === outcome.refusal.event.eventId);
+            next = index === 0 ? cursor : page.events[index - 1].cursor!;
+            this.halt(outcome.refusal);
+          }
         }
+        // The previous page's cursor write: its failure ends this leadership (the next leader resumes from the stored cursor).
+        await saving;
+        if (next !== cursor) {
+          saving = this.storeCursor(client, next, page.events.length < batchSize);
+          saving.catch(() => undefined); // awaited before the next write, and before leading ends
+          cursor = next;
+        }
+        if (this.haltedAt()) return;
       }
-      if (next !== cursor) {
-        await this.cursors.save(client, relayName, next);
-        cursor = next;
-        this.publishedCursor = cursor;
-        if (page.events.length < batchSize) this.state.lagEvents = this.state.lagSeconds = 0;
-      }
-      if (this.haltedAt()) return;
+    } finally {
+      reading.abort();
+      await saving.catch((err: unknown) => logger.warn({ err, relay: relayName }, 'relay could not store its cursor; the next leader publishes again from the one stored before'));
     }
+  }
+
+  private async storeCursor(client: LockSession, cursor: string, caughtUp: boolean): Promise<void> {
+    await this.cursors.save(client, this.options.relayName, cursor);
+    this.publishedCursor = cursor;
+    if (caughtUp) this.state.lagEvents = this.state.lagSeconds = 0;
   }
 
   /** A method, not the field: the compiler would otherwise take the field for unchanged across awaits. */

@@ -196,14 +196,17 @@ export class LeaderLock {
     if (session) await closeClient(session.client, this.options.timeoutMs);
   }
 
-  /** The lease and the TCP timeouts of the database's end of the lock session (see the class comment). */
+  /** The lease and the TCP timeouts of the database's end of the lock session (see the class comment), and its commits' durability. */
   private async configureSession(client: Client): Promise<void> {
     const { timeoutMs, logger } = this.options;
     const keepaliveIdleS = Math.max(1, Math.floor(timeoutMs / 3000));
     const keepaliveIntervalS = Math.max(1, Math.floor(timeoutMs / 9000));
+    // synchronous_commit off: the session's writes are the relay's cursor, stored after every batch. One
+    // lost in a crash of the database only means its batch is published again (at least once); and the
+    // events it points past were committed synchronously, hence durable, before the relay could read them.
     await client.query(
       `SET tcp_keepalives_idle = ${keepaliveIdleS}; SET tcp_keepalives_interval = ${keepaliveIntervalS}; ` +
-        `SET tcp_keepalives_count = 3; SET tcp_user_timeout = ${timeoutMs}`,
+        `SET tcp_keepalives_count = 3; SET tcp_user_timeout = ${timeoutMs}; SET synchronous_commit = off`,
     );
     try {
       await client.query(`SET idle_session_timeout = ${timeoutMs}`);
