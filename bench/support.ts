@@ -68,7 +68,7 @@ export async function runFor(seconds: number, concurrency: number, work: (worker
 }
 
 export function report(name: string, value: number, unit: string, extra = ''): void {
-  const shown = value < 100 ? value.toFixed(1) : value.toFixed(0);
+  const shown = value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0);
   console.log(`${name.padEnd(58)} ${shown.padStart(9)} ${unit}${extra ? `  ${extra}` : ''}`);
 }
 
