@@ -123,17 +123,14 @@ export class PostgresEventStore implements EventStore {
       ...options.pool,
       connectionString: options.connectionString,
     };
-    // The store's connections, apart from the caller's in inTransaction:
-    // - writePool (writeConnections, 4): the committers. Appends queue for them and go in groups, so
-    //   16 or 1,000 concurrent appends hold 4 connections, not 16 or 1,000; more connections would
-    //   make smaller groups, each paying its own commit.
-    // - pool (poolSize, 20): entity loads and history, the diagnosis of refused writes, NOTIFY of
-    //   commits, /ready's ping, the feed's live tail (one reader on the server, feed-tail.ts) and
-    //   the relay's reads of the feed.
-    // - catchUpPool (catchUpPoolSize, 4, opened when used): feed readers behind the tail take turns here.
-    // - the LISTEN connection of CommitListener: one.
-    // The server adds a relay's leader-lock session (when it relays). In all, per server:
-    // EVENTUATE_DB_POOL_SIZE + EVENTUATE_DB_WRITE_CONNECTIONS + EVENTUATE_DB_FEED_POOL_SIZE + 2.
+    // The store's connections, apart from the caller's in inTransaction (the server's plan: connect-store.ts):
+    // - writePool (writeConnections): the committers. Appends queue for them and go in groups, so any
+    //   number of concurrent appends holds this many connections; more connections make smaller
+    //   groups, each paying its own commit.
+    // - pool (poolSize): loads, history, the diagnosis of refused writes, NOTIFY of commits, ping,
+    //   and feed reads that wait (the live tail).
+    // - catchUpPool (catchUpPoolSize, opened when used): feed readers behind the tail take turns here.
+    // - one LISTEN connection (CommitListener).
     this.pool = new Pool({ ...sessionSettings, max: options.poolSize ?? 20 });
     this.writePool = new Pool({ ...sessionSettings, max: writeConnections });
     this.catchUpPool = new Pool({ ...sessionSettings, max: options.catchUpPoolSize ?? 4 });
