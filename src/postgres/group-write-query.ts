@@ -40,8 +40,12 @@ export function groupWriteQuery(s: string): string {
     WITH members AS MATERIALIZED (
       SELECT (m->>'m')::int AS member, (m->>'c')::boolean AS is_create, m->>'t' AS entity_type, m->>'i' AS entity_id,
         (m->>'v')::int AS expected_version, jsonb_array_length(m->'e') AS n, m->'e' AS events, m->>'k' AS token,
-        m->>'st' AS snapshot_type, m->'sd' AS snapshot_data
+        m->>'st' AS snapshot_type, m->'sd' AS snapshot_data, seen.token_seen
       FROM jsonb_array_elements($1::jsonb) AS g(m)
+      -- One index probe per member: a NOT EXISTS under OR in the UPDATE is planned as a hash of every
+      -- event with a token, a scan of the whole table.
+      LEFT JOIN LATERAL (SELECT true AS token_seen FROM ${s}.events ev
+        WHERE ev.entity_type = m->>'t' AND ev.entity_id = m->>'i' AND ev.triggering_event = m->>'k' LIMIT 1) seen ON true
     ),
     created AS (
       INSERT INTO ${s}.entities (entity_type, entity_id, entity_version, created_at, updated_at)
@@ -53,9 +57,7 @@ export function groupWriteQuery(s: string): string {
       UPDATE ${s}.entities en SET entity_version = mb.expected_version + mb.n, updated_at = ${WRITTEN_AT}
       FROM members mb
       WHERE NOT mb.is_create AND en.entity_type = mb.entity_type AND en.entity_id = mb.entity_id
-        AND en.entity_version = mb.expected_version
-        AND (mb.token IS NULL OR NOT EXISTS (SELECT 1 FROM ${s}.events ev
-          WHERE ev.entity_type = mb.entity_type AND ev.entity_id = mb.entity_id AND ev.triggering_event = mb.token))
+        AND en.entity_version = mb.expected_version AND mb.token_seen IS NULL
       RETURNING en.entity_type, en.entity_id, en.entity_version
     ),
     written AS MATERIALIZED (
