@@ -1,5 +1,8 @@
 /**
- * Append throughput of the event store over HTTP against bare PostgreSQL on the same machine.
+ * Appends side by side in one run: bare PostgreSQL, PostgresEventStore in this process, and the HTTP
+ * server in a process of its own, on the same database. The legs are interleaved over BENCH_ROUNDS
+ * rounds (default 5) of BENCH_SECONDS each (default 5), since this machine's bare PostgreSQL rate
+ * moves by 2x between quiet and busy hours: each ratio is the median of the rounds' ratios.
  * Run: npm run bench -- append   (DATABASE_URL to use your own PostgreSQL)
  */
 import { Pool } from 'pg';
@@ -7,22 +10,29 @@ import { PostgresEventStore } from '../src';
 import { benchDatabase, report, requestJson, runFor, startServerProcess } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONCURRENCY = 16;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SINGLE_CONCURRENCY = 16;
+const BATCH_CONCURRENCY = 4;
+const BATCH = 100;
 
-async function bareInsertBaseline(connectionString: string): Promise<void> {
-  const pool = new Pool({ connectionString, max: CONCURRENCY });
-  await pool.query('DROP TABLE IF EXISTS bench_baseline; CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, data jsonb)');
-  const single = await runFor(SECONDS, CONCURRENCY, async () => {
-    await pool.query('INSERT INTO bench_baseline (data) VALUES ($1)', ['{"n":1}']);
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const deposits = (n: number) => Array.from({ length: n }, (_, i) => ({ eventType: 'Deposited', eventData: { amount: i, note: 'bench' } }));
+
+/** An append of `events` to one entity per worker, through whichever store `append` reaches. */
+type Append = (entity: { id: string; version: number }, events: ReturnType<typeof deposits>) => Promise<number>;
+
+async function appendLeg(append: Append, create: () => Promise<{ id: string; version: number }>, concurrency: number, eventsPerAppend: number) {
+  const entities = await Promise.all(Array.from({ length: concurrency }, create));
+  const events = deposits(eventsPerAppend);
+  const appends = await runFor(SECONDS, concurrency, async (w) => {
+    entities[w].version = await append(entities[w], events);
   });
-  report('bare PostgreSQL: single-row INSERT+COMMIT, 16 connections', single / SECONDS, 'tx/s');
-  const rows = Array.from({ length: 100 }, (_, i) => `{"n":${i}}`);
-  const batches = await runFor(SECONDS, CONCURRENCY, async () => {
-    await pool.query('INSERT INTO bench_baseline (data) SELECT unnest($1::jsonb[])', [rows]);
-  });
-  report('bare PostgreSQL: 100-row INSERT, 16 connections', (batches * 100) / SECONDS, 'rows/s');
-  await pool.query('DROP TABLE bench_baseline');
-  await pool.end();
+  return (appends * eventsPerAppend) / SECONDS;
 }
 
 async function post(url: string, body: unknown): Promise<any> {
@@ -31,66 +41,85 @@ async function post(url: string, body: unknown): Promise<any> {
   return answer.body;
 }
 
-async function directAppends(connectionString: string): Promise<void> {
-  const store = await PostgresEventStore.connect({ connectionString, schema: `bench_direct_${Date.now()}` });
-  const entities: Array<{ id: string; version: number }> = [];
-  for (let w = 0; w < CONCURRENCY; w++) {
-    const created = await store.create({ entityType: 'BenchAccount', events: [{ eventType: 'Opened', eventData: {} }] });
-    entities.push({ id: created.entityId, version: created.entityVersion });
-  }
-  const appends = await runFor(SECONDS, CONCURRENCY, async (w) => {
-    const entity = entities[w];
-    const result = await store.append({
-      entityType: 'BenchAccount',
-      entityId: entity.id,
-      expectedVersion: entity.version,
-      events: [{ eventType: 'Deposited', eventData: { amount: 1, note: 'bench' } }],
-    });
-    entity.version = result.entityVersion;
-  });
-  report('PostgresEventStore in process: 1-event appends, 16 concurrent', appends / SECONDS, 'appends/s');
-  await store.close();
-}
-
-async function httpAppends(url: string, eventsPerAppend: number, label: string, unit: 'appends/s' | 'events/s'): Promise<void> {
-  const events = Array.from({ length: eventsPerAppend }, (_, i) => ({ eventType: 'Deposited', eventData: { amount: i, note: 'bench' } }));
-  const entities: Array<{ id: string; version: number }> = [];
-  for (let w = 0; w < CONCURRENCY; w++) {
-    const created = await post(`${url}/entity/BenchAccount`, { events: [{ eventType: 'Opened', eventData: {} }] });
-    entities.push({ id: created.entityId, version: created.entityVersion });
-  }
-  const appends = await runFor(SECONDS, CONCURRENCY, async (w) => {
-    const entity = entities[w];
-    const result = await post(`${url}/entity/BenchAccount/${entity.id}`, { entityVersion: entity.version, events });
-    entity.version = result.entityVersion;
-  });
-  report(label, ((unit === 'events/s' ? eventsPerAppend : 1) * appends) / SECONDS, unit);
-}
-
-async function httpLoad(url: string): Promise<void> {
-  const events = Array.from({ length: 1000 }, (_, i) => ({ eventType: 'Deposited', eventData: { amount: i, note: 'bench' } }));
-  const { entityId } = await post(`${url}/entity/BenchBig`, { events });
-  const loads = await runFor(SECONDS, 1, async () => {
-    const { body } = await requestJson('GET', `${url}/entity/BenchBig/${entityId}?snapshot=false`);
-    if (body.events.length !== 1000) throw new Error('short load');
-  });
-  report('HTTP: load a 1,000-event entity, 1 client', (SECONDS * 1000) / loads, 'ms each', `(${(loads / SECONDS).toFixed(0)}/s)`);
-}
-
 export async function appendThroughput(): Promise<void> {
   const db = await benchDatabase();
+  const raw = new Pool({ connectionString: db.connectionString, max: SINGLE_CONCURRENCY });
+  const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: `bench_direct_${Date.now()}` });
+  const server = await startServerProcess({ DATABASE_URL: db.connectionString, EVENTUATE_SCHEMA: `bench_${Date.now()}` });
+  const url = server.url;
   try {
-    await bareInsertBaseline(db.connectionString);
-    await directAppends(db.connectionString);
-    const server = await startServerProcess({ DATABASE_URL: db.connectionString, EVENTUATE_SCHEMA: `bench_${Date.now()}` });
-    try {
-      await httpAppends(server.url, 1, 'HTTP: 1-event appends, 16 concurrent clients', 'appends/s');
-      await httpAppends(server.url, 100, 'HTTP: 100-event appends, 16 concurrent clients', 'events/s');
-      await httpLoad(server.url);
-    } finally {
-      await server.stop();
+    await raw.query('DROP TABLE IF EXISTS bench_baseline; CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, data jsonb)');
+    const rows = Array.from({ length: BATCH }, (_, i) => `{"n":${i}}`);
+    const storeCreate = async () => ({ id: (await store.create({ entityType: 'BenchAccount', events: deposits(1) })).entityId, version: 1 });
+    const storeAppend: Append = async (entity, events) =>
+      (await store.append({ entityType: 'BenchAccount', entityId: entity.id, expectedVersion: entity.version, events })).entityVersion;
+    const httpCreate = async () => ({ id: (await post(`${url}/entity/BenchAccount`, { events: deposits(1) })).entityId, version: 1 });
+    const httpAppend: Append = async (entity, events) => (await post(`${url}/entity/BenchAccount/${entity.id}`, { entityVersion: entity.version, events })).entityVersion;
+
+    const legs: Record<string, { label: string; unit: string; run: () => Promise<number> }> = {
+      raw1: {
+        label: 'raw PostgreSQL: single-row INSERT+COMMIT, 16 connections',
+        unit: 'tx/s',
+        run: async () => (await runFor(SECONDS, SINGLE_CONCURRENCY, async () => void (await raw.query('INSERT INTO bench_baseline (data) VALUES ($1)', ['{"n":1}'])))) / SECONDS,
+      },
+      store1: { label: 'PostgresEventStore: 1-event appends, 16 concurrent', unit: 'appends/s', run: () => appendLeg(storeAppend, storeCreate, SINGLE_CONCURRENCY, 1) },
+      http1: { label: 'HTTP: 1-event appends, 16 concurrent clients', unit: 'appends/s', run: () => appendLeg(httpAppend, httpCreate, SINGLE_CONCURRENCY, 1) },
+      raw100: {
+        label: 'raw PostgreSQL: 100-row INSERT, 4 connections',
+        unit: 'rows/s',
+        run: async () =>
+          ((await runFor(SECONDS, BATCH_CONCURRENCY, async () => void (await raw.query('INSERT INTO bench_baseline (data) SELECT unnest($1::jsonb[])', [rows])))) * BATCH) /
+          SECONDS,
+      },
+      store100: { label: 'PostgresEventStore: 100-event appends, 4 concurrent', unit: 'events/s', run: () => appendLeg(storeAppend, storeCreate, BATCH_CONCURRENCY, BATCH) },
+      http100: { label: 'HTTP: 100-event appends, 4 concurrent clients', unit: 'events/s', run: () => appendLeg(httpAppend, httpCreate, BATCH_CONCURRENCY, BATCH) },
+      httpP50: {
+        label: 'HTTP: 1-event append at one client, p50',
+        unit: 'ms',
+        run: async () => {
+          const entity = await httpCreate();
+          const latencies: number[] = [];
+          await runFor(SECONDS, 1, async () => {
+            const start = process.hrtime.bigint();
+            entity.version = await httpAppend(entity, deposits(1));
+            latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+          });
+          return median(latencies);
+        },
+      },
+    };
+    const figures: Record<string, number[]> = Object.fromEntries(Object.keys(legs).map((k) => [k, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.log(`round ${round} of ${ROUNDS}`);
+      for (const [name, leg] of Object.entries(legs)) {
+        const value = await leg.run();
+        figures[name].push(value);
+        report(`  ${leg.label}`, value, leg.unit);
+      }
     }
+    console.log(`\nmedians of ${ROUNDS} rounds of ${SECONDS} s per leg:`);
+    for (const [name, leg] of Object.entries(legs)) report(leg.label, median(figures[name]), leg.unit, `(rounds: ${figures[name].map((v) => v.toFixed(v < 100 ? 1 : 0)).join(', ')})`);
+    const ratio = (label: string, over: string, under: string, target: string) => {
+      const perRound = figures[over].map((v, i) => v / figures[under][i]);
+      console.log(`${label.padEnd(58)} ${median(perRound).toFixed(2).padStart(9)} x  (rounds: ${perRound.map((r) => r.toFixed(2)).join(', ')}; target: ${target})`);
+    };
+    console.log('\nratios (median of the rounds):');
+    ratio('in process / raw, 1-event at 16', 'store1', 'raw1', 'at least 1.5x');
+    ratio('HTTP / raw, 1-event at 16', 'http1', 'raw1', 'at least 1.0x');
+    ratio('in process / raw, 100-event at 4', 'store100', 'raw100', '-');
+    ratio('HTTP 100-event / in process 100-event, at 4', 'http100', 'store100', 'at least 0.9x');
+
+    const { entityId } = await post(`${url}/entity/BenchBig`, { events: deposits(1000) });
+    const loads = await runFor(SECONDS, 1, async () => {
+      const { body } = await requestJson('GET', `${url}/entity/BenchBig/${entityId}?snapshot=false`);
+      if (body.events.length !== 1000) throw new Error('short load');
+    });
+    report('\nHTTP: load a 1,000-event entity, 1 client', (SECONDS * 1000) / loads, 'ms each', `(${(loads / SECONDS).toFixed(0)}/s)`);
   } finally {
+    await server.stop();
+    await store.close();
+    await raw.query('DROP TABLE IF EXISTS bench_baseline').catch(() => undefined);
+    await raw.end();
     await db.stop();
   }
 }

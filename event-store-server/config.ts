@@ -14,6 +14,7 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_READY_TIMEOUT_MS = 800;
 export const DEFAULT_MAX_FEED_STREAMS = 1000;
 export const DEFAULT_MAX_LONG_POLLS = 1000;
+export const DEFAULT_WRITE_CONNECTIONS = 4;
 
 export interface ConfigVariable {
   name: string;
@@ -69,7 +70,17 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: String(DEFAULT_READY_TIMEOUT_MS),
     description: '/ready answers 503 when its checks (the database first) take longer, so it answers within about this long whatever the database does.',
   },
-  { name: 'EVENTUATE_DB_POOL_SIZE', default: '20', description: 'PostgreSQL connections for writes and entity reads (and the one feed tail).' },
+  {
+    name: 'EVENTUATE_DB_POOL_SIZE',
+    default: '20',
+    description: 'PostgreSQL connections for entity reads, the diagnosis of refused appends, commit announcements, /ready and the one feed tail.',
+  },
+  {
+    name: 'EVENTUATE_DB_WRITE_CONNECTIONS',
+    default: String(DEFAULT_WRITE_CONNECTIONS),
+    description:
+      'PostgreSQL connections that commit creates and appends. Appends arriving while all are busy wait and are committed together, one transaction for the group, each keeping its own outcome: fewer connections make bigger groups.',
+  },
   {
     name: 'EVENTUATE_DB_FEED_POOL_SIZE',
     default: '4',
@@ -124,6 +135,7 @@ export interface ServerConfig {
   requestTimeoutMs: number;
   maxConnections: number;
   dbPoolSize: number;
+  dbWriteConnections: number;
   dbTimeouts: DatabaseTimeouts;
   readyTimeoutMs: number;
   dbFeedPoolSize: number;
@@ -190,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     requestTimeoutMs: integer('EVENTUATE_REQUEST_TIMEOUT_MS', 1000, HOUR_MS),
     maxConnections: integer('EVENTUATE_MAX_CONNECTIONS', 16, 1_000_000),
     dbPoolSize: integer('EVENTUATE_DB_POOL_SIZE', 1, 1000),
+    dbWriteConnections: integer('EVENTUATE_DB_WRITE_CONNECTIONS', 1, 1000),
     dbTimeouts: {
       connectTimeoutMs: integer('EVENTUATE_DB_CONNECT_TIMEOUT_MS', 0, HOUR_MS),
       statementTimeoutMs: integer('EVENTUATE_DB_STATEMENT_TIMEOUT_MS', 0, HOUR_MS),

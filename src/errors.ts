@@ -123,6 +123,23 @@ export class ServiceUnavailableError extends EventStoreError {
   }
 }
 
+/**
+ * The connection broke while a write was being committed: it may or may not be stored, and the
+ * store cannot tell. Retrying with the same event ids is safe (a write already stored answers with
+ * its first result); a write whose event ids the store chose should reload the entity first.
+ */
+export class WriteOutcomeUnknownError extends ServiceUnavailableError {
+  constructor(options?: ErrorOptions) {
+    super(
+      'the connection to the event store database broke while this write was being committed: it may or may not be stored. ' +
+        'Retrying with the same event ids is safe (a stored write answers with its first result); ' +
+        'if the store chose the event ids, load the entity before retrying',
+      {},
+      options,
+    );
+  }
+}
+
 /** A feed cursor that is malformed, issued by another store, or pointing past this store's present. */
 export class InvalidCursorError extends EventStoreError {
   constructor(message: string) {

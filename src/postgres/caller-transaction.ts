@@ -36,7 +36,7 @@ const writing = new WeakMap<ClientBase, Promise<unknown>>();
 export function callerTransaction(client: ClientBase, store: TargetStore): WriteTarget {
   return {
     reader: client,
-    write: (config) => oneAtATime(client, () => writeUnderSavepoint(client, store, config)),
+    write: (write) => oneAtATime(client, () => writeUnderSavepoint(client, store, write.statement)),
   };
 }
 

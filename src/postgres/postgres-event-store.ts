@@ -40,14 +40,23 @@ import { eventsChannel, migrate } from './migrations';
 import { buildQueries, Queries } from './queries';
 import { isTimeout, isUnavailable, quoteIdent } from './sql';
 import { issuerOf, StoreIdentityRow } from './store-identity';
-import { ownTransactions, Queryable, Row, WriteTarget } from './write-target';
+import { GroupCommitter } from './group-committer';
+import { groupWriteQuery } from './group-write-query';
+import { Queryable, Row, WriteTarget } from './write-target';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
   /** Schema of the tables; default `eventuate`. */
   schema?: string;
-  /** Pool size; default 20. */
+  /** Connections for reads, the diagnosis of refused writes and commit announcements; default 20. */
   poolSize?: number;
+  /**
+   * Connections on which the store commits its own creates and appends; default 4. Writes that
+   * arrive while all are busy wait and go together, as one group in one transaction (see
+   * group-committer.ts): fewer connections, bigger groups. Writes inside `inTransaction` use the
+   * caller's connection.
+   */
+  writeConnections?: number;
   /**
    * Connections of the catch-up pool, apart from the main one, on which `readFeedCatchUp` reads;
    * default 4. Opened only when used.
@@ -69,7 +78,10 @@ export interface PostgresEventStoreOptions {
 
 const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
-/** The event store on PostgreSQL: every write is one statement, every failure an EventStoreError. */
+/**
+ * The event store on PostgreSQL: every write is one statement (alone, or with the writes waiting
+ * beside it as one group), every failure an EventStoreError.
+ */
 export class PostgresEventStore implements EventStore {
   readonly schema: string;
   private readonly pool: Pool;
@@ -78,8 +90,9 @@ export class PostgresEventStore implements EventStore {
   private readonly sql: Queries;
   private readonly commits: CommitListener;
   private readonly announcer: CommitAnnouncer;
-  /** The store's own writes: each a transaction of its own on the pool, announced once committed. */
-  private readonly ownTransactions: WriteTarget;
+  /** Where the store's own writes commit, in groups; their transactions are announced once committed. */
+  private readonly writePool: Pool;
+  private readonly ownTransactions: GroupCommitter;
   private readonly feedFallbackPollMs?: number;
   private issuer?: Promise<CursorIssuer>;
 
@@ -102,24 +115,43 @@ export class PostgresEventStore implements EventStore {
   constructor(options: PostgresEventStoreOptions) {
     this.schema = options.schema ?? 'eventuate';
     this.sql = buildQueries(quoteIdent(this.schema));
+    const groupWrite = groupWriteQuery(quoteIdent(this.schema));
+    const writeConnections = options.writeConnections ?? 4;
+    if (!Number.isSafeInteger(writeConnections) || writeConnections < 1) throw new ValidationError(`writeConnections must be an integer of at least 1, not ${writeConnections}`);
     const sessionSettings = {
       idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       ...options.pool,
       connectionString: options.connectionString,
     };
+    // The store's connections, apart from the caller's in inTransaction (the server's plan: connect-store.ts):
+    // - writePool (writeConnections): the committers. Appends queue for them and go in groups, so any
+    //   number of concurrent appends holds this many connections; more connections make smaller
+    //   groups, each paying its own commit.
+    // - pool (poolSize): loads, history, the diagnosis of refused writes, NOTIFY of commits, ping,
+    //   and feed reads that wait (the live tail).
+    // - catchUpPool (catchUpPoolSize, opened when used): feed readers behind the tail take turns here.
+    // - one LISTEN connection (CommitListener).
     this.pool = new Pool({ ...sessionSettings, max: options.poolSize ?? 20 });
+    this.writePool = new Pool({ ...sessionSettings, max: writeConnections });
     this.catchUpPool = new Pool({ ...sessionSettings, max: options.catchUpPoolSize ?? 4 });
     this.feedFallbackPollMs = options.feedFallbackPollMs;
     // An idle client losing its connection is reported here; the next query reconnects.
     this.pool.on('error', () => undefined);
+    this.writePool.on('error', () => undefined);
     this.catchUpPool.on('error', () => undefined);
     const storeId = uuidv4();
     this.commits = new CommitListener({ ...options.pool, connectionString: options.connectionString }, eventsChannel(this.schema), storeId);
     this.announcer = new CommitAnnouncer(this.pool, eventsChannel(this.schema), storeId);
-    this.ownTransactions = ownTransactions(this.pool, () => {
-      this.commits.announceLocal();
-      this.announcer.announce();
-    });
+    this.ownTransactions = new GroupCommitter(
+      this.writePool,
+      writeConnections,
+      (membersJson) => ({ name: `eventuate.${this.schema}.groupWrite`, text: groupWrite, values: [membersJson] }),
+      () => {
+        this.commits.announceLocal();
+        this.announcer.announce();
+      },
+      this.pool,
+    );
   }
 
   async create(request: CreateEntityRequest): Promise<AppendResult> {
@@ -177,19 +209,29 @@ export class PostgresEventStore implements EventStore {
       eventData: e.eventData,
       metadata: e.metadata ?? {},
     }));
+    const member = {
+      create: statement === 'create',
+      entityType,
+      entityId,
+      expectedVersion,
+      eventsJson: JSON.stringify(events),
+      triggeringEventToken: triggeringEventToken ?? null,
+      snapshotType: snapshot?.snapshotType ?? null,
+      snapshotDataJson: snapshot ? JSON.stringify(snapshot.snapshotData) : null,
+    };
     const params = [
       entityType,
       entityId,
       expectedVersion,
       events.length,
-      JSON.stringify(events),
-      triggeringEventToken ?? null,
-      snapshot?.snapshotType ?? null,
-      snapshot ? JSON.stringify(snapshot.snapshotData) : null,
+      member.eventsJson,
+      member.triggeringEventToken,
+      member.snapshotType,
+      member.snapshotDataJson,
     ];
     let written: Row | undefined;
     try {
-      written = await target.write(this.prepared(statement, params));
+      written = await target.write({ statement: this.prepared(statement, params), member, eventIds: events.map((e) => e.eventId) });
     } catch (err) {
       throw translate(err);
     }
@@ -400,7 +442,7 @@ export class PostgresEventStore implements EventStore {
 
   async close(): Promise<void> {
     await this.commits.close();
-    await Promise.all([this.pool.end().catch(() => undefined), this.catchUpPool.end().catch(() => undefined)]);
+    await Promise.all([this.pool, this.writePool, this.catchUpPool].map((pool) => pool.end().catch(() => undefined)));
   }
 
   /**

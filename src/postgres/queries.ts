@@ -1,13 +1,17 @@
+/**
+ * Every time a write records is the time of the write, not of its transaction's start (now()): a
+ * transaction the caller holds may be long, and one entity's versions and times must never
+ * disagree. In milliseconds: the precision every reader gets back, so that `asOf` = an event's own
+ * createdAt selects that event.
+ */
+export const WRITTEN_AT = `date_trunc('milliseconds', clock_timestamp())`;
+
 /** The store's SQL, written once per schema (already quoted) at construction. */
 export function buildQueries(s: string) {
   const eventColumns = `event_id::text AS event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata,
     triggering_event, created_at`;
   const newEvents = `jsonb_array_elements($5::jsonb) WITH ORDINALITY AS batch(e, ord)`;
-  // Every time a write records is the time of the write, not of its transaction's start (now()): a
-  // transaction the caller holds may be long, and one entity's versions and times must never
-  // disagree. In milliseconds: the precision every reader gets back, so that `asOf` = an event's own
-  // createdAt selects that event.
-  const writtenAt = `date_trunc('milliseconds', clock_timestamp())`;
+  const writtenAt = WRITTEN_AT;
   const insertEvents = (from: string, firstVersionMinusOne: string) => `
     INSERT INTO ${s}.events (event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata, triggering_event, created_at)
     SELECT (e->>'eventId')::uuid, $1, $2, ${firstVersionMinusOne} + ord::int, e->>'eventType', e->'eventData', e->'metadata', $6,
