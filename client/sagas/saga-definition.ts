@@ -49,6 +49,18 @@ export interface SagaStep<D> {
 export interface SagaOptions {
   /** How many times a compensation is sent before the saga is marked failed. Default 3. */
   compensationAttempts?: number;
+  /**
+   * How long a refused compensation waits before it is sent again: `baseMs` after the first
+   * refusal, doubled after each next one, at most `maxMs` (default 100 x baseMs). The wait is a
+   * deadline in the saga's stream, so it survives any restart: it needs a deadlineScheduler reading
+   * the saga's entity type, as withDeadline does. Without it, a refused compensation is sent again at once.
+   */
+  compensationBackoff?: CompensationBackoff;
+}
+
+export interface CompensationBackoff {
+  baseMs: number;
+  maxMs?: number;
 }
 
 /** A saga's steps and hooks, as `defineSaga(...)...build()` made them; its name is its entity type in the store. */
@@ -58,7 +70,16 @@ export class SagaDefinition<D extends object = any> {
     readonly steps: readonly SagaStep<D>[],
     readonly hooks: SagaHooks<D>,
     readonly compensationAttempts: number,
+    /** Undefined: a refused compensation is sent again at once. */
+    readonly compensationBackoff?: Required<CompensationBackoff>,
   ) {}
+
+  /** The wait before compensation attempt `attempt` (from 2), or undefined to send it at once. */
+  compensationRetryDelayMs(attempt: number): number | undefined {
+    const backoff = this.compensationBackoff;
+    if (backoff === undefined) return undefined;
+    return Math.min(backoff.maxMs, backoff.baseMs * 2 ** (attempt - 2));
+  }
 
   /** The entity types whose events may answer this saga's commands. */
   get participantTypes(): string[] {
@@ -140,6 +161,13 @@ export class SagaBuilder<D extends object> {
     }
     const attempts = this.options.compensationAttempts ?? 3;
     if (!Number.isInteger(attempts) || attempts < 1) throw new RegistrationError(`${where}: compensationAttempts must be a positive integer, not ${attempts}`);
+    const backoff = this.options.compensationBackoff;
+    if (backoff !== undefined) {
+      const maxMs = backoff.maxMs ?? backoff.baseMs * 100;
+      if (!Number.isFinite(backoff.baseMs) || backoff.baseMs <= 0 || !Number.isFinite(maxMs) || maxMs < backoff.baseMs) {
+        throw new RegistrationError(`${where}: compensationBackoff needs a positive baseMs and a maxMs at least as large (milliseconds), not ${JSON.stringify(backoff)}`);
+      }
+    }
     if (this.drafts.length === 0) throw new RegistrationError(`${where}: it has no steps`);
     const names = new Set<string>();
     const steps = this.drafts.map((draft, index): SagaStep<D> => {
@@ -165,7 +193,8 @@ export class SagaBuilder<D extends object> {
         failureReplies: draft.failureReplies,
       };
     });
-    return new SagaDefinition(this.name, steps, { ...this.hooks }, attempts);
+    const compensationBackoff = backoff && { baseMs: backoff.baseMs, maxMs: backoff.maxMs ?? backoff.baseMs * 100 };
+    return new SagaDefinition(this.name, steps, { ...this.hooks }, attempts, compensationBackoff);
   }
 
   private where(step: string): string {

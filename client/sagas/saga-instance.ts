@@ -75,6 +75,20 @@ export class RecordReply {
   ) {}
 }
 
+/** A refused compensation waiting for its next attempt (SagaOptions.compensationBackoff): a deadline in the saga's stream. */
+export interface SagaCompensationRetry {
+  deadlineId: string;
+  step: string;
+  /** The action's command id, which the next attempt compensates. */
+  compensates: string;
+  /** The attempt it will be (from 2). */
+  attempt: number;
+  dueAt: string;
+}
+
+/** The `kind` in the payload of a compensation retry's DeadlineScheduled (a step's deadline has none). */
+const COMPENSATION_RETRY = 'compensationRetry';
+
 const TERMINAL: ReadonlySet<SagaStatus> = new Set(['completed', 'rolledBack', 'failed']);
 
 /**
@@ -94,6 +108,8 @@ export class SagaInstance {
   failure?: { step: string; reason: string };
   /** Failed compensation attempts of the step being compensated. */
   compensationFailures = 0;
+  /** A refused compensation waiting to be sent again. */
+  compensationRetry?: SagaCompensationRetry;
 
   private get definition(): SagaDefinition {
     return (this.constructor as typeof SagaInstance).definition;
@@ -127,6 +143,8 @@ export class SagaInstance {
    */
   @Process(RecordDeadline)
   recordDeadline(command: RecordDeadline): object[] {
+    const retry = this.compensationRetry;
+    if (!this.ended && retry?.deadlineId === command.deadlineId) return this.requestCompensation(this.definition.step(retry.step), retry.compensates, retry.attempt, this.data);
     const pending = this.pending;
     if (this.ended || pending?.kind !== 'action' || pending.deadlineId !== command.deadlineId) return [];
     const reason = `${pending.participantType} '${pending.participantId}' did not answer step '${pending.step}' by its deadline (${pending.dueAt})`;
@@ -175,7 +193,13 @@ export class SagaInstance {
       const error = `compensation of step '${pending.step}' failed ${pending.attempt} time${pending.attempt === 1 ? '' : 's'}; last: ${reason}`;
       return [failed, new SagaFailed(this.data, pending.step, error)];
     }
-    return [failed, ...this.requestCompensation(this.definition.step(pending.step), pending.compensates!, pending.attempt + 1, this.data)];
+    const attempt = pending.attempt + 1;
+    const delayMs = this.definition.compensationRetryDelayMs(attempt);
+    if (delayMs === undefined) return [failed, ...this.requestCompensation(this.definition.step(pending.step), pending.compensates!, attempt, this.data)];
+    // The wait is a deadline in this stream: it survives any restart, and fires once.
+    const payload = { kind: COMPENSATION_RETRY, step: pending.step, commandId: pending.commandId, compensates: pending.compensates!, attempt, delayMs };
+    const dueAt = new Date(reply.now + delayMs).toISOString();
+    return [failed, new DeadlineScheduled(uuidv5(`${pending.commandId}:retry`, STEP_DEADLINE_NAMESPACE), `saga compensation retry ${pending.step}`, dueAt, payload)];
   }
 
   /**
@@ -240,6 +264,11 @@ export class SagaInstance {
 
   @Apply(DeadlineScheduled)
   deadlineScheduled(event: DeadlineScheduled): void {
+    const { payload } = event;
+    if (payload.kind === COMPENSATION_RETRY) {
+      this.compensationRetry = { deadlineId: event.deadlineId, step: String(payload.step), compensates: String(payload.compensates), attempt: Number(payload.attempt), dueAt: event.dueAt };
+      return;
+    }
     const pending = this.pending;
     if (pending !== undefined && pending.commandId === event.payload.commandId) this.pending = { ...pending, deadlineId: event.deadlineId, dueAt: event.dueAt };
   }
@@ -262,6 +291,7 @@ export class SagaInstance {
   @Apply(SagaCompensationRequested)
   compensationRequested(event: SagaCompensationRequested): void {
     this.status = 'compensating';
+    this.compensationRetry = undefined;
     this.pending = {
       step: event.step,
       commandId: event.commandId,
@@ -304,6 +334,7 @@ export class SagaInstance {
     this.status = 'failed';
     this.failure = { step: event.step, reason: event.error };
     this.pending = undefined;
+    this.compensationRetry = undefined;
   }
 }
 

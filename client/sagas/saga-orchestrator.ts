@@ -30,6 +30,8 @@ export interface SagaState<D> {
   data: D;
   /** The command it waits on, if any. */
   pending?: PendingSagaCommand;
+  /** A refused compensation waiting to be sent again (SagaOptions.compensationBackoff), if any. */
+  compensationRetry?: { step: string; attempt: number; dueAt: string };
   /** The steps whose actions succeeded and are not compensated, in order. */
   doneSteps: string[];
   /** Why it rolled back or failed. */
@@ -86,6 +88,7 @@ export class SagaOrchestrator<D extends object> implements SubscriberRuntime {
       status: entity.status,
       data: entity.data as D,
       pending: entity.pending,
+      compensationRetry: entity.compensationRetry && { step: entity.compensationRetry.step, attempt: entity.compensationRetry.attempt, dueAt: entity.compensationRetry.dueAt },
       doneSteps: entity.done.map((d) => d.step),
       failure: entity.failure,
     };

@@ -320,3 +320,18 @@ export const timedOrderSaga = defineSaga<OrderData>('TimedOrderSaga')
   .withDeadline(800) // the courier has 800 ms to answer, or the order is rolled back
   .build();
 // #endregion
+
+/** The order saga whose refused compensations wait before they are sent again: 1 s, then 1.5 s (doubling, capped). */
+// #region patient-saga
+export const patientOrderSaga = defineSaga<OrderData>('PatientOrderSaga', { compensationAttempts: 3, compensationBackoff: { baseMs: 1000, maxMs: 1500 } })
+  .step('reserveCredit')
+  .invokeParticipant(Customer, { entityId: (d) => d.customerId, command: (d) => new ReserveCredit(d.orderId, d.amount) })
+  .onSuccess(CreditReserved)
+  .onFailure(CreditLimitExceeded)
+  .withCompensation((d) => new ReleaseCredit(d.orderId))
+  .step('reserveStock')
+  .invokeParticipant(Warehouse, { entityId: (d) => d.warehouseId, command: (d) => new ReserveStock(d.orderId, d.quantity) })
+  .onSuccess(StockReserved)
+  .onFailed((_d, sagaId, { step, reason }) => void sagaEndings.push({ sagaId, ending: 'failed', step, reason }))
+  .build();
+// #endregion
