@@ -6,6 +6,7 @@ export type { SagaOrchestratorOptions, SagaState } from './saga-orchestrator';
 export { sagaParticipant, SagaParticipant } from './saga-participant';
 export type { SagaParticipantOptions } from './saga-participant';
 export type { SagaSubscriberOptions } from './saga-subscriber-model';
+export { sagaCreatedEntityId } from './saga-instance';
 export type { PendingSagaCommand, SagaStatus } from './saga-instance';
 export { SAGA_METADATA_KEYS } from './saga-metadata';
 export { sagaTimeline, sagaTimelineOutcome } from './saga-timeline';

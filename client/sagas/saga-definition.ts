@@ -21,10 +21,20 @@ export interface SagaHooks<D> {
 }
 
 export interface ParticipantInvocation<D> {
-  /** The participant entity the command is for. */
-  entityId: (data: D) => string;
+  /**
+   * The participant entity the command is for. With `creates`, optional: the new entity's id is then
+   * derived from the saga's id and the step's name (sagaCreatedEntityId), so every delivery of the
+   * command, and its compensation, names the same entity.
+   */
+  entityId?: (data: D) => string;
   /** The command (a plain class instance its @Process method takes). */
   command: (data: D) => object;
+  /**
+   * The command creates the participant's entity (the participant saves it rather than updates it),
+   * once however often it is delivered: the create is written under the command's id as token, and
+   * a redelivery finds the entity made by it.
+   */
+  creates?: boolean;
 }
 
 /** One step as the orchestrator runs it. */
@@ -32,7 +42,10 @@ export interface SagaStep<D> {
   readonly name: string;
   readonly index: number;
   readonly participantType: string;
-  readonly entityId: (data: D) => string;
+  /** Undefined for a step that creates its entity: its id is sagaCreatedEntityId(sagaId, name). */
+  readonly entityId?: (data: D) => string;
+  /** The action creates the participant's entity. */
+  readonly creates: boolean;
   readonly command: (data: D) => object;
   /** Sent to the same participant entity when a later step fails. */
   readonly compensation?: (data: D) => object;
@@ -185,6 +198,7 @@ export class SagaBuilder<D extends object> {
         index,
         participantType: draft.participantType,
         entityId: draft.invocation.entityId,
+        creates: draft.invocation.creates === true,
         command: draft.invocation.command,
         compensation: draft.compensation,
         condition: draft.condition,
@@ -216,8 +230,11 @@ export class SagaStepBuilder<D extends object> {
    */
   invokeParticipant<A>(participant: AggregateClass<A> | string, invocation: ParticipantInvocation<D>): this {
     if (this.draft.invocation) throw new RegistrationError(`${this.where}: invokeParticipant is given twice`);
-    if (typeof invocation?.entityId !== 'function' || typeof invocation.command !== 'function') {
+    if (typeof invocation?.command !== 'function' || (invocation.entityId !== undefined && typeof invocation.entityId !== 'function')) {
       throw new RegistrationError(`${this.where}: invokeParticipant needs { entityId: (data) => string, command: (data) => new SomeCommand(...) }`);
+    }
+    if (invocation.entityId === undefined && invocation.creates !== true) {
+      throw new RegistrationError(`${this.where}: invokeParticipant needs entityId: (data) => string, unless the command creates the entity ({ creates: true }, its id then derived from the saga's)`);
     }
     if (typeof participant === 'string') {
       if (!entityTypeRegex.test(participant)) throw new RegistrationError(`${this.where}: '${participant}' is not an entity type (${entityTypeRegex.source})`);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { DuplicateTriggeringEventError } from '../../src/errors';
 import type { EventStore } from '../../src/event-store';
@@ -76,7 +77,8 @@ export class SagaOrchestrator<D extends object> implements SubscriberRuntime {
    * when every step's condition is false). A definition that throws for the data writes nothing.
    */
   async start(data: D, options: { sagaId?: string } = {}): Promise<{ sagaId: string; version: number }> {
-    const written = await this.instances.save(new StartSaga(data as JsonObject), { entityId: options.sagaId });
+    const sagaId = options.sagaId ?? randomUUID();
+    const written = await this.instances.save(new StartSaga(data as JsonObject, sagaId), { entityId: sagaId });
     return { sagaId: written.entityId, version: written.entityVersion };
   }
 
