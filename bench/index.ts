@@ -15,7 +15,7 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
   'relay-legs': { file: 'relay-legs.ts', what: 'append-to-handler latency split into its legs (commit, relay read, Kafka ack, handler), and relay burst throughput' },
   'feed-stall': { file: 'feed-stall.ts', what: "append-to-feed delay while another database's transaction stays open" },
   projection: { file: 'projection.ts', what: 'projection into a PostgreSQL view from the feed, and its rebuild, vs the view rows written directly' },
-  saga: { file: 'saga.ts', what: 'three-step orchestrated sagas over the feed: sagas/s and p50/p99, against sequential appends' },
+  saga: { file: 'saga.ts', what: 'three-step orchestrated sagas, participants in another process, over the feed and over Kafka: sagas/s and p50/p99, against sequential appends' },
   scale: { file: 'scale.ts', what: 'append rate and cold loads with 0, 1 million and 10 million events stored, v4 against v7 event ids' },
   readers: { file: 'readers.ts', what: 'appends while 2,000 feed readers wait and 10 streams follow every event' },
 };

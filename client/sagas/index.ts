@@ -1,11 +1,12 @@
 /** Orchestrated sagas: a saga's instances are entities of the store, driven by an orchestrator and answered by participants. */
 export { defineSaga, SagaBuilder, SagaDefinition, SagaStepBuilder } from './saga-definition';
-export type { ParticipantInvocation, ReplyRecorder, SagaFailure, SagaHooks, SagaOptions, SagaStep } from './saga-definition';
+export type { CompensationBackoff, ParticipantInvocation, ReplyRecorder, SagaFailure, SagaHooks, SagaOptions, SagaStep } from './saga-definition';
 export { sagaOrchestrator, SagaOrchestrator } from './saga-orchestrator';
 export type { SagaOrchestratorOptions, SagaState } from './saga-orchestrator';
 export { sagaParticipant, SagaParticipant } from './saga-participant';
 export type { SagaParticipantOptions } from './saga-participant';
 export type { SagaSubscriberOptions } from './saga-subscriber-model';
+export { sagaCreatedEntityId } from './saga-instance';
 export type { PendingSagaCommand, SagaStatus } from './saga-instance';
 export { SAGA_METADATA_KEYS } from './saga-metadata';
 export { sagaTimeline, sagaTimelineOutcome } from './saga-timeline';

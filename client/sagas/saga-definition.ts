@@ -21,10 +21,20 @@ export interface SagaHooks<D> {
 }
 
 export interface ParticipantInvocation<D> {
-  /** The participant entity the command is for. */
-  entityId: (data: D) => string;
+  /**
+   * The participant entity the command is for. With `creates`, optional: the new entity's id is then
+   * derived from the saga's id and the step's name (sagaCreatedEntityId), so every delivery of the
+   * command, and its compensation, names the same entity.
+   */
+  entityId?: (data: D) => string;
   /** The command (a plain class instance its @Process method takes). */
   command: (data: D) => object;
+  /**
+   * The command creates the participant's entity (the participant saves it rather than updates it),
+   * once however often it is delivered: the create is written under the command's id as token, and
+   * a redelivery finds the entity made by it.
+   */
+  creates?: boolean;
 }
 
 /** One step as the orchestrator runs it. */
@@ -32,7 +42,10 @@ export interface SagaStep<D> {
   readonly name: string;
   readonly index: number;
   readonly participantType: string;
-  readonly entityId: (data: D) => string;
+  /** Undefined for a step that creates its entity: its id is sagaCreatedEntityId(sagaId, name). */
+  readonly entityId?: (data: D) => string;
+  /** The action creates the participant's entity. */
+  readonly creates: boolean;
   readonly command: (data: D) => object;
   /** Sent to the same participant entity when a later step fails. */
   readonly compensation?: (data: D) => object;
@@ -49,6 +62,18 @@ export interface SagaStep<D> {
 export interface SagaOptions {
   /** How many times a compensation is sent before the saga is marked failed. Default 3. */
   compensationAttempts?: number;
+  /**
+   * How long a refused compensation waits before it is sent again: `baseMs` after the first
+   * refusal, doubled after each next one, at most `maxMs` (default 100 x baseMs). The wait is a
+   * deadline in the saga's stream, so it survives any restart: it needs a deadlineScheduler reading
+   * the saga's entity type, as withDeadline does. Without it, a refused compensation is sent again at once.
+   */
+  compensationBackoff?: CompensationBackoff;
+}
+
+export interface CompensationBackoff {
+  baseMs: number;
+  maxMs?: number;
 }
 
 /** A saga's steps and hooks, as `defineSaga(...)...build()` made them; its name is its entity type in the store. */
@@ -58,7 +83,16 @@ export class SagaDefinition<D extends object = any> {
     readonly steps: readonly SagaStep<D>[],
     readonly hooks: SagaHooks<D>,
     readonly compensationAttempts: number,
+    /** Undefined: a refused compensation is sent again at once. */
+    readonly compensationBackoff?: Required<CompensationBackoff>,
   ) {}
+
+  /** The wait before compensation attempt `attempt` (from 2), or undefined to send it at once. */
+  compensationRetryDelayMs(attempt: number): number | undefined {
+    const backoff = this.compensationBackoff;
+    if (backoff === undefined) return undefined;
+    return Math.min(backoff.maxMs, backoff.baseMs * 2 ** (attempt - 2));
+  }
 
   /** The entity types whose events may answer this saga's commands. */
   get participantTypes(): string[] {
@@ -140,6 +174,13 @@ export class SagaBuilder<D extends object> {
     }
     const attempts = this.options.compensationAttempts ?? 3;
     if (!Number.isInteger(attempts) || attempts < 1) throw new RegistrationError(`${where}: compensationAttempts must be a positive integer, not ${attempts}`);
+    const backoff = this.options.compensationBackoff;
+    if (backoff !== undefined) {
+      const maxMs = backoff.maxMs ?? backoff.baseMs * 100;
+      if (!Number.isFinite(backoff.baseMs) || backoff.baseMs <= 0 || !Number.isFinite(maxMs) || maxMs < backoff.baseMs) {
+        throw new RegistrationError(`${where}: compensationBackoff needs a positive baseMs and a maxMs at least as large (milliseconds), not ${JSON.stringify(backoff)}`);
+      }
+    }
     if (this.drafts.length === 0) throw new RegistrationError(`${where}: it has no steps`);
     const names = new Set<string>();
     const steps = this.drafts.map((draft, index): SagaStep<D> => {
@@ -157,6 +198,7 @@ export class SagaBuilder<D extends object> {
         index,
         participantType: draft.participantType,
         entityId: draft.invocation.entityId,
+        creates: draft.invocation.creates === true,
         command: draft.invocation.command,
         compensation: draft.compensation,
         condition: draft.condition,
@@ -165,7 +207,8 @@ export class SagaBuilder<D extends object> {
         failureReplies: draft.failureReplies,
       };
     });
-    return new SagaDefinition(this.name, steps, { ...this.hooks }, attempts);
+    const compensationBackoff = backoff && { baseMs: backoff.baseMs, maxMs: backoff.maxMs ?? backoff.baseMs * 100 };
+    return new SagaDefinition(this.name, steps, { ...this.hooks }, attempts, compensationBackoff);
   }
 
   private where(step: string): string {
@@ -187,8 +230,11 @@ export class SagaStepBuilder<D extends object> {
    */
   invokeParticipant<A>(participant: AggregateClass<A> | string, invocation: ParticipantInvocation<D>): this {
     if (this.draft.invocation) throw new RegistrationError(`${this.where}: invokeParticipant is given twice`);
-    if (typeof invocation?.entityId !== 'function' || typeof invocation.command !== 'function') {
+    if (typeof invocation?.command !== 'function' || (invocation.entityId !== undefined && typeof invocation.entityId !== 'function')) {
       throw new RegistrationError(`${this.where}: invokeParticipant needs { entityId: (data) => string, command: (data) => new SomeCommand(...) }`);
+    }
+    if (invocation.entityId === undefined && invocation.creates !== true) {
+      throw new RegistrationError(`${this.where}: invokeParticipant needs entityId: (data) => string, unless the command creates the entity ({ creates: true }, its id then derived from the saga's)`);
     }
     if (typeof participant === 'string') {
       if (!entityTypeRegex.test(participant)) throw new RegistrationError(`${this.where}: '${participant}' is not an entity type (${entityTypeRegex.source})`);

@@ -19,6 +19,8 @@ export interface SagaCommandMessage {
   /** The command class's name, which the participant's @Process method takes. */
   commandType: string;
   command: JsonObject;
+  /** True: the command creates the participant's entity. */
+  creates?: boolean;
 }
 
 /** What answered a command: the participant's event. */
@@ -29,7 +31,11 @@ export interface SagaReplyReference {
 
 @DomainEvent('SagaStarted')
 export class SagaStarted {
-  constructor(public data: JsonObject) {}
+  constructor(
+    public data: JsonObject,
+    /** The instance's own id, which the ids of entities its steps create derive from (absent in sagas started before it was written). */
+    public sagaId?: string,
+  ) {}
 }
 
 /** A step's condition was false for the data: its action is not sent and nothing is compensated. */
@@ -47,6 +53,8 @@ export class SagaStepRequested implements SagaCommandMessage {
     public participantId: string,
     public commandType: string,
     public command: JsonObject,
+    /** True: the command creates the participant's entity (absent otherwise). */
+    public creates?: boolean,
   ) {}
 }
 

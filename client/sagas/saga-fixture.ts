@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AssertionError } from 'node:assert';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import type { JsonObject } from '../../src/model';
@@ -34,8 +35,8 @@ export interface SentSagaCommand {
  *     .replyWith(new CreditReleased('o-1'))
  *     .expectRolledBack();
  */
-export function sagaFixture<D extends object>(definition: SagaDefinition<D>): { start(data: D): SagaFixture<D> } {
-  return { start: (data) => new SagaFixture(definition, data) };
+export function sagaFixture<D extends object>(definition: SagaDefinition<D>): { start(data: D, options?: { sagaId?: string }): SagaFixture<D> } {
+  return { start: (data, options = {}) => new SagaFixture(definition, data, options.sagaId ?? randomUUID()) };
 }
 
 export class SagaFixture<D extends object> {
@@ -57,10 +58,12 @@ export class SagaFixture<D extends object> {
   constructor(
     readonly definition: SagaDefinition<D>,
     data: D,
+    /** The instance's id: the ids of entities its steps create derive from it (sagaCreatedEntityId). */
+    readonly sagaId: string,
   ) {
     this.model = aggregateModelOf(sagaInstanceClass(definition) as AggregateClass<SagaInstance>);
     this.instance = new this.model.aggregateClass();
-    this.decide(new StartSaga(data as JsonObject, this.now));
+    this.decide(new StartSaga(data as JsonObject, sagaId, this.now));
   }
 
   get status(): SagaStatus {

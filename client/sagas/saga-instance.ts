@@ -46,6 +46,8 @@ export interface PendingSagaCommand {
 export class StartSaga {
   constructor(
     readonly data: JsonObject,
+    /** The instance's id (the entity id it is saved under): the ids of entities its steps create derive from it. */
+    readonly sagaId: string,
     /** The time its step deadlines count from (the fixture's clock in tests). */
     readonly now: number = Date.now(),
   ) {}
@@ -75,6 +77,20 @@ export class RecordReply {
   ) {}
 }
 
+/** A refused compensation waiting for its next attempt (SagaOptions.compensationBackoff): a deadline in the saga's stream. */
+export interface SagaCompensationRetry {
+  deadlineId: string;
+  step: string;
+  /** The action's command id, which the next attempt compensates. */
+  compensates: string;
+  /** The attempt it will be (from 2). */
+  attempt: number;
+  dueAt: string;
+}
+
+/** The `kind` in the payload of a compensation retry's DeadlineScheduled (a step's deadline has none). */
+const COMPENSATION_RETRY = 'compensationRetry';
+
 const TERMINAL: ReadonlySet<SagaStatus> = new Set(['completed', 'rolledBack', 'failed']);
 
 /**
@@ -88,12 +104,16 @@ export class SagaInstance {
 
   status: SagaStatus = 'running';
   data: JsonObject = {};
+  /** From SagaStarted (undefined in sagas started before it was recorded there). */
+  sagaId?: string;
   pending?: PendingSagaCommand;
   /** Steps whose action succeeded, in order, with the action's command id; compensated ones leave. */
   done: Array<{ step: string; commandId: string }> = [];
   failure?: { step: string; reason: string };
   /** Failed compensation attempts of the step being compensated. */
   compensationFailures = 0;
+  /** A refused compensation waiting to be sent again. */
+  compensationRetry?: SagaCompensationRetry;
 
   private get definition(): SagaDefinition {
     return (this.constructor as typeof SagaInstance).definition;
@@ -107,7 +127,7 @@ export class SagaInstance {
   start(command: StartSaga): object[] {
     requireJson(command.data, `the data of saga '${this.definition.name}'`);
     const data = jsonClone(command.data);
-    return [new SagaStarted(data), ...this.advance(data, 0, true, this.done, command.now)];
+    return [new SagaStarted(data, command.sagaId), ...this.advance(data, 0, true, this.done, command.now, command.sagaId)];
   }
 
   @Process(RecordReply)
@@ -127,6 +147,8 @@ export class SagaInstance {
    */
   @Process(RecordDeadline)
   recordDeadline(command: RecordDeadline): object[] {
+    const retry = this.compensationRetry;
+    if (!this.ended && retry?.deadlineId === command.deadlineId) return this.requestCompensation(this.definition.step(retry.step), retry.compensates, retry.attempt, this.data);
     const pending = this.pending;
     if (this.ended || pending?.kind !== 'action' || pending.deadlineId !== command.deadlineId) return [];
     const reason = `${pending.participantType} '${pending.participantId}' did not answer step '${pending.step}' by its deadline (${pending.dueAt})`;
@@ -154,7 +176,7 @@ export class SagaInstance {
     }
     if (success) {
       const done = [...this.done, { step: step.name, commandId }];
-      return [new SagaStepSucceeded(step.name, commandId, replyEventId, replyEventType, data), ...this.advance(data, step.index + 1, false, done, reply.now)];
+      return [new SagaStepSucceeded(step.name, commandId, replyEventId, replyEventType, data), ...this.advance(data, step.index + 1, false, done, reply.now, this.sagaId)];
     }
     const reason =
       reply.reply instanceof SagaCommandFailed
@@ -175,14 +197,20 @@ export class SagaInstance {
       const error = `compensation of step '${pending.step}' failed ${pending.attempt} time${pending.attempt === 1 ? '' : 's'}; last: ${reason}`;
       return [failed, new SagaFailed(this.data, pending.step, error)];
     }
-    return [failed, ...this.requestCompensation(this.definition.step(pending.step), pending.compensates!, pending.attempt + 1, this.data)];
+    const attempt = pending.attempt + 1;
+    const delayMs = this.definition.compensationRetryDelayMs(attempt);
+    if (delayMs === undefined) return [failed, ...this.requestCompensation(this.definition.step(pending.step), pending.compensates!, attempt, this.data)];
+    // The wait is a deadline in this stream: it survives any restart, and fires once.
+    const payload = { kind: COMPENSATION_RETRY, step: pending.step, commandId: pending.commandId, compensates: pending.compensates!, attempt, delayMs };
+    const dueAt = new Date(reply.now + delayMs).toISOString();
+    return [failed, new DeadlineScheduled(uuidv5(`${pending.commandId}:retry`, STEP_DEADLINE_NAMESPACE), `saga compensation retry ${pending.step}`, dueAt, payload)];
   }
 
   /**
    * The next step from `from` whose condition holds, or completion. At the start a definition that
    * throws throws to the caller (nothing is written); later it fails the step, and the saga compensates.
    */
-  private advance(data: JsonObject, from: number, starting: boolean, done: ReadonlyArray<{ step: string; commandId: string }>, now: number): object[] {
+  private advance(data: JsonObject, from: number, starting: boolean, done: ReadonlyArray<{ step: string; commandId: string }>, now: number, sagaId: string | undefined): object[] {
     const events: object[] = [];
     for (const step of this.definition.steps.slice(from)) {
       try {
@@ -190,9 +218,9 @@ export class SagaInstance {
           events.push(new SagaStepSkipped(step.name));
           continue;
         }
-        const { participantId, commandType, command } = commandFor(step, step.command, data);
+        const { participantId, commandType, command } = commandFor(step, step.command, data, sagaId);
         const commandId = randomUUID();
-        events.push(new SagaStepRequested(step.name, commandId, step.participantType, participantId, commandType, command));
+        events.push(new SagaStepRequested(step.name, commandId, step.participantType, participantId, commandType, command, step.creates || undefined));
         if (step.deadline) events.push(stepDeadline(step, commandId, data, now));
       } catch (error) {
         if (starting) throw error;
@@ -216,7 +244,7 @@ export class SagaInstance {
 
   private requestCompensation(step: SagaStep<any>, actionCommandId: string, attempt: number, data: JsonObject): object[] {
     try {
-      const { participantId, commandType, command } = commandFor(step, step.compensation!, data);
+      const { participantId, commandType, command } = commandFor(step, step.compensation!, data, this.sagaId);
       return [new SagaCompensationRequested(step.name, randomUUID(), actionCommandId, attempt, step.participantType, participantId, commandType, command)];
     } catch (error) {
       return [new SagaFailed(data, step.name, `the saga's definition threw for the compensation of step '${step.name}': ${describeError(error)}`)];
@@ -226,6 +254,7 @@ export class SagaInstance {
   @Apply(SagaStarted)
   started(event: SagaStarted): void {
     this.data = event.data;
+    this.sagaId = event.sagaId;
   }
 
   @Apply(SagaStepSkipped)
@@ -240,6 +269,11 @@ export class SagaInstance {
 
   @Apply(DeadlineScheduled)
   deadlineScheduled(event: DeadlineScheduled): void {
+    const { payload } = event;
+    if (payload.kind === COMPENSATION_RETRY) {
+      this.compensationRetry = { deadlineId: event.deadlineId, step: String(payload.step), compensates: String(payload.compensates), attempt: Number(payload.attempt), dueAt: event.dueAt };
+      return;
+    }
     const pending = this.pending;
     if (pending !== undefined && pending.commandId === event.payload.commandId) this.pending = { ...pending, deadlineId: event.deadlineId, dueAt: event.dueAt };
   }
@@ -262,6 +296,7 @@ export class SagaInstance {
   @Apply(SagaCompensationRequested)
   compensationRequested(event: SagaCompensationRequested): void {
     this.status = 'compensating';
+    this.compensationRetry = undefined;
     this.pending = {
       step: event.step,
       commandId: event.commandId,
@@ -304,6 +339,7 @@ export class SagaInstance {
     this.status = 'failed';
     this.failure = { step: event.step, reason: event.error };
     this.pending = undefined;
+    this.compensationRetry = undefined;
   }
 }
 
@@ -331,9 +367,22 @@ function stepDeadline(step: SagaStep<any>, commandId: string, data: JsonObject, 
 
 const STEP_DEADLINE_NAMESPACE = '6e0a7c1d-3b9f-4d28-a5e4-8f1c2b7d9e30';
 
+const CREATED_ENTITY_NAMESPACE = '1f7c3e9a-6b2d-4c85-9a1e-d4b8f2c60a17';
+
+/**
+ * The id of the entity that step `step` of saga instance `sagaId` creates (a step invoked with
+ * `{ creates: true }` and no entityId): the same on every delivery of the command and for its compensation.
+ */
+export function sagaCreatedEntityId(sagaId: string, step: string): string {
+  return uuidv5(`${sagaId}:${step}`, CREATED_ENTITY_NAMESPACE);
+}
+
 /** A step's command as the saga stream carries it, checked to read back as the same instance on the participant's side. */
-function commandFor(step: SagaStep<any>, build: (data: any) => object, data: JsonObject) {
-  const participantId = step.entityId(jsonClone(data));
+function commandFor(step: SagaStep<any>, build: (data: any) => object, data: JsonObject, sagaId: string | undefined) {
+  let participantId: unknown;
+  if (step.entityId) participantId = step.entityId(jsonClone(data));
+  else if (sagaId === undefined) throw new TypeError(`the step creates its entity, whose id derives from the saga's id, but this saga was started before its id was recorded in SagaStarted`);
+  else participantId = sagaCreatedEntityId(sagaId, step.name);
   if (typeof participantId !== 'string' || participantId === '') throw new TypeError(`entityId gave ${JSON.stringify(participantId)}, not an entity id`);
   const instance = build(jsonClone(data));
   const commandClass = instance?.constructor;

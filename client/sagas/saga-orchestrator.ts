@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { DuplicateTriggeringEventError } from '../../src/errors';
 import type { EventStore } from '../../src/event-store';
@@ -30,6 +31,8 @@ export interface SagaState<D> {
   data: D;
   /** The command it waits on, if any. */
   pending?: PendingSagaCommand;
+  /** A refused compensation waiting to be sent again (SagaOptions.compensationBackoff), if any. */
+  compensationRetry?: { step: string; attempt: number; dueAt: string };
   /** The steps whose actions succeeded and are not compensated, in order. */
   doneSteps: string[];
   /** Why it rolled back or failed. */
@@ -74,7 +77,8 @@ export class SagaOrchestrator<D extends object> implements SubscriberRuntime {
    * when every step's condition is false). A definition that throws for the data writes nothing.
    */
   async start(data: D, options: { sagaId?: string } = {}): Promise<{ sagaId: string; version: number }> {
-    const written = await this.instances.save(new StartSaga(data as JsonObject), { entityId: options.sagaId });
+    const sagaId = options.sagaId ?? randomUUID();
+    const written = await this.instances.save(new StartSaga(data as JsonObject, sagaId), { entityId: sagaId });
     return { sagaId: written.entityId, version: written.entityVersion };
   }
 
@@ -86,6 +90,7 @@ export class SagaOrchestrator<D extends object> implements SubscriberRuntime {
       status: entity.status,
       data: entity.data as D,
       pending: entity.pending,
+      compensationRetry: entity.compensationRetry && { step: entity.compensationRetry.step, attempt: entity.compensationRetry.attempt, dueAt: entity.compensationRetry.dueAt },
       doneSteps: entity.done.map((d) => d.step),
       failure: entity.failure,
     };

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { v5 as uuidv5 } from 'uuid';
-import { DuplicateTriggeringEventError, EventNotFoundError, EventStoreError, OptimisticLockingError } from '../../src/errors';
+import { DuplicateTriggeringEventError, EntityAlreadyExistsError, EntityNotFoundError, EventNotFoundError, EventStoreError, OptimisticLockingError } from '../../src/errors';
 import type { EventStore } from '../../src/event-store';
 import type { JsonObject, StoredEvent } from '../../src/model';
 import { jitteredBackoffMs, sleep } from '../../src/backoff';
@@ -97,6 +97,7 @@ export class SagaParticipant<A> implements SubscriberRuntime {
       const message = deserializeStoredEvent(stored) as SagaStepRequested | SagaCompensationRequested;
       const address: SagaReplyAddress = { sagaType: stored.entityType, sagaId: stored.entityId, commandId: message.commandId };
       if (message instanceof SagaCompensationRequested) await this.compensate(message, address, stored);
+      else if (message.creates === true) await this.create(message, address, stored);
       else await this.apply(message, address, stored);
     });
   }
@@ -116,6 +117,29 @@ export class SagaParticipant<A> implements SubscriberRuntime {
       if (!this.isDomainError(error)) throw error;
       const { name, message: text } = error instanceof Error ? error : { name: 'Error', message: String(error) };
       await this.record(message.participantId, new SagaCommandFailed(message.commandType, name, text), failedRecordId(message.commandId), message.commandId, address, cause);
+    }
+  }
+
+  /**
+   * Creates the entity once: the create is written under the command's id as token. A redelivery
+   * finds the entity made: it then tries the failure record under the same token, which the store
+   * refuses when the command was applied (or refused, or tombstoned by an early compensation); when
+   * the store accepts it, the entity was made by something else, and the saga hears that the step failed.
+   */
+  private async create(message: SagaStepRequested, address: SagaReplyAddress, cause: StoredEvent): Promise<void> {
+    const command = this.commandOf(message);
+    const refuse = (name: string, text: string) =>
+      this.record(message.participantId, new SagaCommandFailed(message.commandType, name, text), failedRecordId(message.commandId), message.commandId, address, cause);
+    try {
+      await this.repository.save(command, { entityId: message.participantId, ...this.replyOptions(address, cause, message.commandId) });
+    } catch (error) {
+      if (error instanceof EntityAlreadyExistsError) {
+        await refuse('EntityAlreadyExistsError', `${this.entityType} '${message.participantId}' exists already, and not by this command: step '${message.step}' creates it`);
+        return;
+      }
+      if (!this.isDomainError(error)) throw error;
+      const { name, message: text } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+      await refuse(name, text);
     }
   }
 
@@ -140,21 +164,34 @@ export class SagaParticipant<A> implements SubscriberRuntime {
 
   /**
    * Appends one of the participant's records under `token`; false when the token was already
-   * taken. Retries conflicts with the aggregate's own writers.
+   * taken. Retries conflicts with the aggregate's own writers. An entity that does not exist (one a
+   * saga step creates, refused or compensated before it was made) is created with the record.
    */
   private async record(entityId: string, record: object, eventId: string, token: string, address: SagaReplyAddress, cause: StoredEvent): Promise<boolean> {
     const { eventType, eventData, schemaVersion } = serializeEvent(record);
     const metadata = buildEventMetadata(schemaVersion, { metadata: sagaReplyMetadata(address), causationId: cause.eventId, correlationId: address.sagaId });
+    const events = [{ eventId, eventType, eventData, metadata }];
     for (let attempt = 1; ; attempt++) {
-      const { entityVersion } = await this.store.load(this.entityType, entityId);
       try {
-        await this.store.append({ entityType: this.entityType, entityId, expectedVersion: entityVersion, events: [{ eventId, eventType, eventData, metadata }], triggeringEventToken: token });
+        const entityVersion = await this.versionOf(entityId);
+        if (entityVersion === undefined) await this.store.create({ entityType: this.entityType, entityId, events, triggeringEventToken: token });
+        else await this.store.append({ entityType: this.entityType, entityId, expectedVersion: entityVersion, events, triggeringEventToken: token });
         return true;
       } catch (error) {
         if (error instanceof DuplicateTriggeringEventError) return false;
-        if (!(error instanceof OptimisticLockingError) || attempt >= RECORD_ATTEMPTS) throw error;
+        if (!(error instanceof OptimisticLockingError || error instanceof EntityAlreadyExistsError) || attempt >= RECORD_ATTEMPTS) throw error;
         await sleep(jitteredBackoffMs(attempt, { baseMs: 10, maxMs: 1000 }));
       }
+    }
+  }
+
+  /** The entity's version, or undefined when it does not exist. */
+  private async versionOf(entityId: string): Promise<number | undefined> {
+    try {
+      return (await this.store.load(this.entityType, entityId)).entityVersion;
+    } catch (error) {
+      if (error instanceof EntityNotFoundError) return undefined;
+      throw error;
     }
   }
 

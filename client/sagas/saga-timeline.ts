@@ -32,6 +32,7 @@ const TERMINAL: Record<string, string> = { SagaCompleted: 'completed', SagaRolle
 export function sagaTimeline(events: readonly StoredEvent[]): SagaTimelineEntry[] {
   const started = events.length > 0 ? Date.parse(events[0].createdAt) : 0;
   const sentAt = new Map<string, { at: number; participant: { entityType: string; entityId: string } }>();
+  const deadlines = new Map<string, { step?: string; retry: boolean }>();
   return events.map((event) => {
     const data = event.eventData;
     const at = Date.parse(event.createdAt);
@@ -64,6 +65,20 @@ export function sagaTimeline(events: readonly StoredEvent[]): SagaTimelineEntry[
         return { ...base, step, what: 'compensated', detail: String(data.replyEventType), ...reply() };
       case 'SagaCompensationFailed':
         return { ...base, step, what: `compensation failed (attempt ${data.attempt})`, detail: String(data.reason), ...reply() };
+      case 'DeadlineScheduled': {
+        const payload = (data.payload ?? {}) as JsonObject;
+        const deadline = { step: typeof payload.step === 'string' ? payload.step : undefined, retry: payload.kind === 'compensationRetry' };
+        deadlines.set(String(data.deadlineId), deadline);
+        const what = deadline.retry ? `compensation retry scheduled (attempt ${String(payload.attempt)})` : 'deadline set';
+        return { ...base, step: deadline.step, what, detail: `due ${String(data.dueAt)}` };
+      }
+      case 'DeadlineFired':
+      case 'DeadlineCancelled': {
+        const deadline = deadlines.get(String(data.deadlineId));
+        const fired = event.eventType === 'DeadlineFired';
+        const what = deadline?.retry ? (fired ? 'compensation retry due' : 'compensation retry cancelled') : fired ? 'deadline fired' : 'deadline cancelled';
+        return { ...base, step: deadline?.step, what, detail: fired ? `due ${String(data.dueAt)}` : String(data.deadlineId) };
+      }
       case 'SagaCompleted':
         return { ...base, what: TERMINAL[event.eventType], detail: compact(data.data) };
       case 'SagaRolledBack':

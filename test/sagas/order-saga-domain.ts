@@ -320,3 +320,85 @@ export const timedOrderSaga = defineSaga<OrderData>('TimedOrderSaga')
   .withDeadline(800) // the courier has 800 ms to answer, or the order is rolled back
   .build();
 // #endregion
+
+/** The order saga whose refused compensations wait before they are sent again: 1 s, then 1.5 s (doubling, capped). */
+// #region patient-saga
+export const patientOrderSaga = defineSaga<OrderData>('PatientOrderSaga', { compensationAttempts: 3, compensationBackoff: { baseMs: 1000, maxMs: 1500 } })
+  .step('reserveCredit')
+  .invokeParticipant(Customer, { entityId: (d) => d.customerId, command: (d) => new ReserveCredit(d.orderId, d.amount) })
+  .onSuccess(CreditReserved)
+  .onFailure(CreditLimitExceeded)
+  .withCompensation((d) => new ReleaseCredit(d.orderId))
+  .step('reserveStock')
+  .invokeParticipant(Warehouse, { entityId: (d) => d.warehouseId, command: (d) => new ReserveStock(d.orderId, d.quantity) })
+  .onSuccess(StockReserved)
+  .onFailed((_d, sagaId, { step, reason }) => void sagaEndings.push({ sagaId, ending: 'failed', step, reason }))
+  .build();
+// #endregion
+
+// A participant whose entity the saga creates: one shipment per order, made by the saga's step.
+export class CreateShipment {
+  constructor(
+    public orderId: string,
+    public quantity: number,
+  ) {}
+}
+export class CancelShipment {
+  constructor(public orderId: string) {}
+}
+@DomainEvent('ShipmentCreated')
+export class ShipmentCreated {
+  constructor(
+    public orderId: string,
+    public quantity: number,
+  ) {}
+}
+@DomainEvent('ShipmentCancelled')
+export class ShipmentCancelled {
+  constructor(public orderId: string) {}
+}
+
+@Aggregate('SagaShipment')
+export class Shipment {
+  orderId = '';
+  cancelled = false;
+
+  @Process()
+  create(command: CreateShipment) {
+    if (command.quantity <= 0) throw new Error(`nothing to ship for order ${command.orderId}`);
+    return new ShipmentCreated(command.orderId, command.quantity);
+  }
+
+  @Process()
+  cancel(command: CancelShipment) {
+    return new ShipmentCancelled(command.orderId);
+  }
+
+  @Apply()
+  created(event: ShipmentCreated) {
+    this.orderId = event.orderId;
+  }
+
+  @Apply()
+  cancelledNow(_event: ShipmentCancelled) {
+    this.cancelled = true;
+  }
+}
+
+/** The order saga whose second step creates the order's Shipment (its id derived from the saga's), undone when the stock is refused. */
+// #region creating-saga
+export const shippedOrderSaga = defineSaga<OrderData>('ShippedOrderSaga')
+  .step('reserveCredit')
+  .invokeParticipant(Customer, { entityId: (d) => d.customerId, command: (d) => new ReserveCredit(d.orderId, d.amount) })
+  .onSuccess(CreditReserved)
+  .onFailure(CreditLimitExceeded)
+  .withCompensation((d) => new ReleaseCredit(d.orderId))
+  .step('createShipment')
+  .invokeParticipant(Shipment, { creates: true, command: (d) => new CreateShipment(d.orderId, d.quantity) })
+  .onSuccess(ShipmentCreated)
+  .withCompensation((d) => new CancelShipment(d.orderId))
+  .step('reserveStock')
+  .invokeParticipant(Warehouse, { entityId: (d) => d.warehouseId, command: (d) => new ReserveStock(d.orderId, d.quantity) })
+  .onSuccess(StockReserved)
+  .build();
+// #endregion

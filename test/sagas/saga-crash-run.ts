@@ -1,24 +1,13 @@
 /**
- * Concurrent order sagas while their orchestrator, a child process, is SIGKILLed at random points and
- * restarted; the participants run here, in a subscription manager of their own. Shared by
- * saga-crash.test.ts (CI size) and saga-crash-soak.ts (`npm run soak:sagas`). It measures; the callers
- * judge (`violations` lists every broken promise by name).
+ * Concurrent order sagas while their orchestrator and their participants, each a child process of
+ * its own, are SIGKILLed at random points and restarted (kill i hits the orchestrator, the
+ * participants, or both, in turn). Shared by saga-crash.test.ts (CI size) and saga-crash-soak.ts
+ * (`npm run soak:sagas`). It measures; the callers judge (`violations` lists every broken promise by name).
  */
 import { resolve } from 'node:path';
 import { Pool } from 'pg';
 import pino from 'pino';
-import {
-  AggregateRepository,
-  PostgresEventStore,
-  SAGA_METADATA_KEYS,
-  SubscriptionManager,
-  feedSource,
-  memoryCursorStore,
-  memoryDeadLetters,
-  sagaOrchestrator,
-  sagaParticipant,
-  type SagaState,
-} from '../../client';
+import { AggregateRepository, PostgresEventStore, SAGA_METADATA_KEYS, sagaOrchestrator, type SagaState } from '../../client';
 import { sleep } from '../../src/backoff';
 import { spawnTs, type Child } from '../server/child-process';
 import { AddStock, Courier, Customer, OpenCourier, OpenCustomer, Warehouse, orderSaga, type OrderData } from './order-saga-domain';
@@ -29,12 +18,21 @@ const SAGAS_PER_PARTY = 10;
 /** Each warehouse's stock: about 6 orders' worth (quantities 1 to 3), fewer than its sagas want. */
 const STOCK = 12;
 
+/** The saga processes, each a child of its own. */
+const PROCESSES = {
+  orchestrator: { file: 'saga-orchestrator-process.ts', ready: /^orchestrator ready$/ },
+  participants: { file: 'saga-participant-process.ts', ready: /^participants ready$/ },
+} as const;
+type SagaProcess = keyof typeof PROCESSES;
+/** Which processes kill i hits: KILL_TARGETS[i % 3]. */
+const KILL_TARGETS: ReadonlyArray<readonly SagaProcess[]> = [['orchestrator'], ['participants'], ['orchestrator', 'participants']];
+
 export interface SagaCrashOptions {
   connectionString: string;
   schema: string;
   sagas: number;
   kills: number;
-  /** How long the last orchestrator has to end every saga. */
+  /** How long the last processes have to end every saga. */
   settleMs: number;
   log?: (line: string) => void;
 }
@@ -45,73 +43,70 @@ export interface SagaCrashOutcome {
   rolledBack: number;
   /** Rolled back, by the step that failed. */
   rolledBackAt: Record<string, number>;
-  /** Per kill: how many decisions the killed orchestrator had appended, and how many sagas were still running. */
-  kills: Array<{ decisionsBeforeKill: number; sagasRunningAtKill: number }>;
+  /** Per kill: which processes it hit, how many saga decisions had been appended since the wave began, how many sagas were still running. */
+  kills: Array<{ killed: SagaProcess[]; decisionsBeforeKill: number; sagasRunningAtKill: number }>;
   seconds: number;
   /** Every broken promise, named: empty when all held. */
   violations: string[];
 }
 
-export async function sagasUnderOrchestratorCrashes(options: SagaCrashOptions): Promise<SagaCrashOutcome> {
+export async function sagasUnderProcessCrashes(options: SagaCrashOptions): Promise<SagaCrashOutcome> {
   const log = options.log ?? (() => undefined);
   const started = Date.now();
   const quiet = pino({ level: 'silent' });
   const store = await PostgresEventStore.connect({ connectionString: options.connectionString, schema: options.schema, poolSize: 10 });
   const pool = new Pool({ connectionString: options.connectionString, max: 2 });
-  const participantDeadLetters = memoryDeadLetters();
-  const participantOptions = { sagas: [orderSaga], logger: quiet, backoff: { baseMs: 10, maxMs: 100 } };
-  const participants = [sagaParticipant(Customer, store, participantOptions), sagaParticipant(Warehouse, store, participantOptions), sagaParticipant(Courier, store, participantOptions)];
-  const participation = new SubscriptionManager({
-    source: feedSource({ store, cursorStore: memoryCursorStore(), waitMs: 1000 }),
-    deadLetters: participantDeadLetters,
-    subscribers: participants,
-    logger: quiet,
-  });
   // Only for start and find: this process never drives a saga (it is not in any manager).
   const orders = sagaOrchestrator(orderSaga, store, { logger: quiet });
-  let orchestrator: Child | undefined;
+  const running = new Map<SagaProcess, Child>();
+  const spawn = async (name: SagaProcess) => {
+    const child = spawnTs(resolve(__dirname, PROCESSES[name].file), [], {
+      env: { ...process.env, DATABASE_URL: options.connectionString, EVENTUATE_SCHEMA: options.schema, SAGA_SOURCE: 'feed', LOG_LEVEL: 'warn' },
+    });
+    await child.waitForLine(PROCESSES[name].ready, 120_000);
+    running.set(name, child);
+  };
   try {
-    await participation.start();
     const plan = await orderPlan(store, options.sagas);
     const sagaIds: string[] = [];
     const kills: SagaCrashOutcome['kills'] = [];
     const lives = options.kills + 1;
-    const spawnOrchestrator = async () => {
-      const child = spawnTs(resolve(__dirname, 'saga-orchestrator-process.ts'), [], {
-        env: { ...process.env, DATABASE_URL: options.connectionString, EVENTUATE_SCHEMA: options.schema, LOG_LEVEL: 'warn' },
-      });
-      await child.waitForLine(/^orchestrator ready$/, 120_000);
-      return child;
-    };
     for (let life = 0; life < lives; life++) {
-      // Each wave is started while no orchestrator runs (the first, or the one just killed), so every
-      // restarted orchestrator also has sagas it never saw to pick up from its saved cursor.
+      // Each wave is started while the processes just killed (all, at first) are down, so each
+      // restarted one also has commands or replies it never saw to pick up from its saved cursor.
       const wave = plan.slice(Math.floor((life * plan.length) / lives), Math.floor(((life + 1) * plan.length) / lives));
-      for (const started of await Promise.all(wave.map((data) => orders.start(data)))) sagaIds.push(started.sagaId);
+      for (const begun of await Promise.all(wave.map((data) => orders.start(data)))) sagaIds.push(begun.sagaId);
       const decisionsBefore = await sagaDecisions(pool, options.schema);
-      orchestrator = await spawnOrchestrator();
-      log(`orchestrator ${life + 1} of ${lives} running; ${sagaIds.length} sagas started`);
+      await Promise.all((Object.keys(PROCESSES) as SagaProcess[]).filter((name) => !running.has(name)).map(spawn));
+      log(`life ${life + 1} of ${lives}: orchestrator and participants running; ${sagaIds.length} sagas started`);
       if (life === lives - 1) break;
       // A random point in this wave's work: after 1 to (3 x wave) of its decisions, whatever the machine's speed.
       const target = 1 + Math.floor(Math.random() * wave.length * 3);
       const deadline = Date.now() + 120_000;
       let decisions = 0;
       while ((decisions = (await sagaDecisions(pool, options.schema)) - decisionsBefore) < target && Date.now() < deadline) await sleep(5);
-      orchestrator.process.kill('SIGKILL');
-      await orchestrator.exited();
-      const running = (await Promise.all(sagaIds.map((id) => orders.find(id)))).filter((s) => !ENDED.has(s.status)).length;
-      kills.push({ decisionsBeforeKill: decisions, sagasRunningAtKill: running });
-      log(`SIGKILLed orchestrator ${life + 1} after ${decisions} decisions (aimed at ${target}); ${running} sagas running`);
+      const killed = [...KILL_TARGETS[life % KILL_TARGETS.length]];
+      await Promise.all(
+        killed.map(async (name) => {
+          const child = running.get(name)!;
+          running.delete(name);
+          child.process.kill('SIGKILL');
+          await child.exited();
+        }),
+      );
+      const unended = (await Promise.all(sagaIds.map((id) => orders.find(id)))).filter((s) => !ENDED.has(s.status)).length;
+      kills.push({ killed, decisionsBeforeKill: decisions, sagasRunningAtKill: unended });
+      log(`SIGKILLed ${killed.join(' and ')} after ${decisions} decisions (aimed at ${target}); ${unended} sagas running`);
     }
 
     const states = await allEnded(orders, sagaIds, options.settleMs);
-    await orchestrator?.stop('SIGTERM');
-    orchestrator = undefined;
+    await Promise.all([...running.values()].map((child) => child.stop('SIGTERM')));
+    running.clear();
     const violations = [
       ...stuckSagas(states),
       ...(await invariantViolations(store, plan, states)),
       ...(await commandsAppliedTwice(pool, options.schema)),
-      ...(await deadLetterViolations(pool, options.schema, participantDeadLetters, participants.map((p) => p.subscriberModel.subscriberId))),
+      ...(await deadLetterViolations(pool, options.schema)),
     ];
     const rolledBack = states.filter((s) => s.status === 'rolledBack');
     return {
@@ -124,8 +119,7 @@ export async function sagasUnderOrchestratorCrashes(options: SagaCrashOptions): 
       violations,
     };
   } finally {
-    await orchestrator?.stop('SIGKILL');
-    await participation.stop();
+    await Promise.all([...running.values()].map((child) => child.stop('SIGKILL')));
     await pool.end();
     await store.close();
   }
@@ -231,15 +225,10 @@ async function commandsAppliedTwice(pool: Pool, schema: string): Promise<string[
   ];
 }
 
-/** A dead-lettered reply or command would leave a saga waiting: name any, on either side. */
-async function deadLetterViolations(pool: Pool, schema: string, participantLetters: ReturnType<typeof memoryDeadLetters>, participantIds: string[]): Promise<string[]> {
-  const violations: string[] = [];
-  for (const id of participantIds) for (const letter of await participantLetters.list(id)) violations.push(`participant ${id} dead-lettered ${letter.id}: ${letter.error}`);
+/** A dead-lettered reply or command would leave a saga waiting: name any, of the orchestrator or the participants. */
+async function deadLetterViolations(pool: Pool, schema: string): Promise<string[]> {
   const { rows: table } = await pool.query(`SELECT to_regclass($1) AS t`, [`"${schema}".subscriber_dead_letters`]);
-  if (table[0].t !== null) {
-    const { rows } = await pool.query(`SELECT subscriber_id, id, error FROM "${schema}".subscriber_dead_letters`);
-    for (const row of rows) violations.push(`orchestrator ${row.subscriber_id} dead-lettered ${row.id}: ${row.error}`);
-  }
-  return violations;
+  if (table[0].t === null) return [];
+  const { rows } = await pool.query(`SELECT subscriber_id, id, error FROM "${schema}".subscriber_dead_letters`);
+  return rows.map((row) => `${row.subscriber_id} dead-lettered ${row.id}: ${row.error}`);
 }
-

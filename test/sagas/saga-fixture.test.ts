@@ -1,4 +1,4 @@
-import { DeadlineCancelled, RegistrationError, defineSaga } from '../../client';
+import { DeadlineCancelled, DeadlineScheduled, RegistrationError, defineSaga } from '../../client';
 import { sagaFixture } from '../../client/testing';
 import {
   CancelDelivery,
@@ -21,6 +21,7 @@ import {
   StockAdded,
   Warehouse,
   orderSaga,
+  patientOrderSaga,
   timedOrderSaga,
   type OrderData,
 } from './order-saga-domain';
@@ -109,6 +110,61 @@ describe('saga fixture: the saga decisions in memory', () => {
       .refuseWith('customer is frozen')
       .expectNoMoreCommands()
       .expectFailed('reserveCredit', /compensation of step 'reserveCredit' failed 3 times; last: Error: customer is frozen/);
+  });
+
+  it('with compensationBackoff, a refused compensation waits (doubling, capped) before it is sent again, then the saga is marked failed', () => {
+    const run = sagaFixture(patientOrderSaga)
+      .start(data)
+      .expectCommand(Customer, 'c-1', new ReserveCredit('o-1', 50))
+      .replyWith(new CreditReserved('o-1', 50))
+      .expectCommand(Warehouse, 'w-1', new ReserveStock('o-1', 2))
+      .refuseWith('out of stock')
+      .expectCompensation(Customer, 'c-1', new ReleaseCredit('o-1'))
+      .refuseWith('customer is frozen')
+      .advanceTime(999)
+      .expectNoMoreCommands()
+      .expectStatus('compensating')
+      .advanceTime(1)
+      .expectDeadlineFired('reserveCredit')
+      .expectCompensation(Customer, 'c-1', new ReleaseCredit('o-1'))
+      .refuseWith('customer is frozen')
+      .advanceTime(1499) // 2 x 1000 ms, capped at maxMs 1500
+      .expectNoMoreCommands()
+      .advanceTime(1)
+      .expectDeadlineFired('reserveCredit')
+      .expectCompensation(Customer, 'c-1', new ReleaseCredit('o-1'))
+      .refuseWith('customer is frozen')
+      .advanceTime(60_000)
+      .expectNoDeadlineFired()
+      .expectNoMoreCommands()
+      .expectFailed('reserveCredit', /compensation of step 'reserveCredit' failed 3 times; last: Error: customer is frozen/);
+    const waits = run.events.filter((e): e is DeadlineScheduled => e instanceof DeadlineScheduled).map((e) => e.payload);
+    expect(waits).toMatchObject([
+      { kind: 'compensationRetry', step: 'reserveCredit', attempt: 2, delayMs: 1000 },
+      { kind: 'compensationRetry', step: 'reserveCredit', attempt: 3, delayMs: 1500 },
+    ]);
+  });
+
+  it('with compensationBackoff, a compensation accepted at its second attempt rolls the saga back', () => {
+    sagaFixture(patientOrderSaga)
+      .start(data)
+      .replyWith(new CreditReserved('o-1', 50))
+      .refuseWith('out of stock')
+      .refuseWith('busy')
+      .advanceTime(1000)
+      .replyWith(new CreditReleased('o-1', 50))
+      .expectRolledBack('reserveStock', /out of stock/);
+  });
+
+  it('compensationBackoff is checked when the saga is built', () => {
+    const build = (backoff: { baseMs: number; maxMs?: number }) =>
+      defineSaga<OrderData>('BadBackoffSaga', { compensationBackoff: backoff })
+        .step('reserveCredit')
+        .invokeParticipant(Customer, { entityId: (d) => d.customerId, command: (d) => new ReserveCredit(d.orderId, d.amount) })
+        .onSuccess(CreditReserved)
+        .build();
+    expect(() => build({ baseMs: 0 })).toThrow(/compensationBackoff needs a positive baseMs/);
+    expect(() => build({ baseMs: 100, maxMs: 50 })).toThrow(/maxMs at least as large/);
   });
 
   it('a compensation that fails once and then succeeds still rolls back', () => {
