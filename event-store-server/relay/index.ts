@@ -2,7 +2,8 @@
 import '../require-server-packages';
 import type { ClientConfig } from 'pg';
 import pino, { type Logger } from 'pino';
-import { ServiceUnavailableError } from '../../src/errors';
+import { ServiceUnavailableError, ValidationError } from '../../src/errors';
+import { MAX_PAGE_SIZE } from '../../src/model';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config';
 import { connectionSettings } from '../database-settings';
@@ -31,7 +32,7 @@ export interface RelayOptions {
   /** Relays with one name share a cursor and elect one leader. Default `eventuate-relay`. */
   relayName?: string;
   logger?: Logger;
-  /** Events per feed read and Kafka batch. Default 500. */
+  /** Events per feed read and Kafka batch, at most the feed's largest page (1000). Default 500. */
   batchSize?: number;
   /** The fallback poll when no commit notification arrives. Default 5000 ms. */
   idleWaitMs?: number;
@@ -71,6 +72,11 @@ export function startRelay(options: RelayOptions): RunningRelay {
   const logger = (options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ component: 'relay' });
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  // Checked here: the feed would refuse every read of a larger page, and the relay retry for ever.
+  const batchSize = options.batchSize ?? 500;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_PAGE_SIZE) {
+    throw new ValidationError(`the relay's batchSize must be an integer from 1 to ${MAX_PAGE_SIZE} (the feed's largest page), not ${batchSize}`, { field: 'batchSize' });
+  }
   const relay = new EventRelay({
     store: options.store,
     publisher:
@@ -81,7 +87,7 @@ export function startRelay(options: RelayOptions): RunningRelay {
     schema: options.schema ?? 'eventuate',
     relayName,
     logger,
-    batchSize: options.batchSize ?? 500,
+    batchSize,
     idleWaitMs: options.idleWaitMs ?? 5000,
     leaderPollMs: options.leaderPollMs ?? 1000,
     lockTimeoutMs: options.lockTimeoutMs ?? 15_000,

@@ -222,6 +222,14 @@ describe('event relay', () => {
     }
   });
 
+  it('refuses a batch size the feed would refuse to read, at start, instead of retrying for ever', () => {
+    for (const batchSize of [0, 1001, 2.5]) {
+      expect(() => relay({ batchSize })).toThrow(
+        `the relay's batchSize must be an integer from 1 to 1000 (the feed's largest page), not ${batchSize}`,
+      );
+    }
+  });
+
   it('keeps one lock session however often lag is sampled, and leaves none holding the lock once stopped', async () => {
     const collector = await collectTopics([`${prefix}Dial`]);
     const heldBy = async () =>
