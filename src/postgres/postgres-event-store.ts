@@ -20,7 +20,9 @@ import type {
   LoadOptions,
   SnapshotToSave,
   StoredEvent,
+  StoredSnapshot,
 } from '../model';
+import type { JsonTextReads } from '../stored-event-text';
 import {
   checkAppendRequest,
   checkCreateRequest,
@@ -39,6 +41,7 @@ import { CommitListener } from './commit-listener';
 import { eventsChannel, migrate } from './migrations';
 import { buildQueries, Queries } from './queries';
 import { isTimeout, isUnavailable, quoteIdent } from './sql';
+import { asObjects, asText, RowReading } from './row-reading';
 import { issuerOf, StoreIdentityRow } from './store-identity';
 import { GroupCommitter } from './group-committer';
 import { groupWriteQuery } from './group-write-query';
@@ -95,6 +98,19 @@ export class PostgresEventStore implements EventStore {
   private readonly ownTransactions: GroupCommitter;
   private readonly feedFallbackPollMs?: number;
   private issuer?: Promise<CursorIssuer>;
+
+  /**
+   * The reads with event data, metadata and snapshot data as JSON text, for the server: the same
+   * queries, checks and answers as load, history, getEvent and readFeed, but the JSON goes from
+   * PostgreSQL to the answer without becoming objects. Not part of the EventStore port.
+   */
+  readonly jsonText: JsonTextReads = {
+    load: (entityType, entityId, options) => this.loadOn(this.pool, entityType, entityId, options, asText),
+    history: (entityType, entityId, options) => this.historyAs(asText, entityType, entityId, options),
+    getEvent: (eventId) => this.getEventAs(asText, eventId),
+    readFeed: (options = {}) => this.feedOn(this.pool, options, asText),
+    readFeedCatchUp: (options = {}) => this.feedOn(this.catchUpPool, options, asText),
+  };
 
   /**
    * Opens the pool, applies pending migrations (under an advisory lock) and reads the store's
@@ -181,7 +197,7 @@ export class PostgresEventStore implements EventStore {
     return {
       create: (request) => this.createOn(target, request),
       append: (request) => this.appendOn(target, request),
-      load: (entityType, entityId, options) => this.loadOn(client, entityType, entityId, options),
+      load: (entityType, entityId, options) => this.loadOn(client, entityType, entityId, options, asObjects),
     };
   }
 
@@ -255,10 +271,16 @@ export class PostgresEventStore implements EventStore {
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
-    return this.loadOn(this.pool, entityType, entityId, options);
+    return this.loadOn(this.pool, entityType, entityId, options, asObjects);
   }
 
-  private async loadOn(on: Queryable, entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
+  private async loadOn<E, S>(
+    on: Queryable,
+    entityType: string,
+    entityId: string,
+    options: LoadOptions = {},
+    as: RowReading<E, S>,
+  ): Promise<LoadedEntity<E, S>> {
     checkEntityType(entityType);
     checkEntityId(entityId);
     if (options.toVersion !== undefined) checkVersion(options.toVersion, 'toVersion', 1);
@@ -272,20 +294,21 @@ export class PostgresEventStore implements EventStore {
       entityType,
       entityId,
       entityVersion: head.bound,
-      snapshot:
-        head.snapshot_version === null
-          ? undefined
-          : {
-              entityVersion: head.snapshot_version,
-              snapshotType: head.snapshot_type,
-              snapshotData: head.snapshot_data,
-              createdAt: head.snapshot_created_at.toISOString(),
-            },
-      events: rows.map(toStoredEvent),
+      snapshot: head.snapshot_version === null ? undefined : as.snapshot(head),
+      events: rows.map((r) => as.event(r)),
     };
   }
 
   async history(entityType: string, entityId: string, options: HistoryOptions = {}): Promise<HistoryPage> {
+    return this.historyAs(asObjects, entityType, entityId, options);
+  }
+
+  private async historyAs<E extends { entityVersion: number }>(
+    as: RowReading<E, unknown>,
+    entityType: string,
+    entityId: string,
+    options: HistoryOptions = {},
+  ): Promise<HistoryPage<E>> {
     checkEntityType(entityType);
     checkEntityId(entityId);
     const fromVersion = options.fromVersion ?? 1;
@@ -294,22 +317,26 @@ export class PostgresEventStore implements EventStore {
     const rows = await this.query('history', [entityType, entityId, fromVersion, limit]);
     if (rows.length === 0) throw new EntityNotFoundError(entityType, entityId);
     const entityVersion: number = rows[0].current_version;
-    const events = rows.filter((r) => r.event_id !== null).map(toStoredEvent);
+    const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r));
     const last = events.at(-1)?.entityVersion ?? fromVersion - 1;
     const marks = last < fromVersion ? [] : await this.query('snapshotMarks', [entityType, entityId, fromVersion, last]);
     const snapshots = marks.map((r) => ({
       entityVersion: r.entity_version as number,
       snapshotType: r.snapshot_type as string,
-      createdAt: (r.created_at as Date).toISOString(),
+      createdAt: r.created_at as string,
     }));
     return { entityType, entityId, entityVersion, events, snapshots, nextFromVersion: last < entityVersion ? last + 1 : null };
   }
 
   async getEvent(eventId: string): Promise<StoredEvent> {
+    return this.getEventAs(asObjects, eventId);
+  }
+
+  private async getEventAs<E>(as: RowReading<E, unknown>, eventId: string): Promise<E> {
     checkEventId(eventId);
     const [row] = await this.query('getEvent', [eventId]);
     if (!row) throw new EventNotFoundError(eventId);
-    return toStoredEvent(row);
+    return as.event(row);
   }
 
   async saveSnapshot(entityType: string, entityId: string, entityVersion: number, snapshot: SnapshotToSave): Promise<void> {
@@ -341,8 +368,8 @@ export class PostgresEventStore implements EventStore {
     const entities = rows.slice(0, limit).map((r) => ({
       entityId: r.entity_id as string,
       entityVersion: r.entity_version as number,
-      createdAt: (r.created_at as Date).toISOString(),
-      updatedAt: (r.updated_at as Date).toISOString(),
+      createdAt: r.created_at as string,
+      updatedAt: r.updated_at as string,
     }));
     return { entities, next: rows.length > limit ? entities[entities.length - 1].entityId : null };
   }
@@ -353,7 +380,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readFeed(options: FeedOptions = {}): Promise<FeedPage> {
-    return this.feedOn(this.pool, options);
+    return this.feedOn(this.pool, options, asObjects);
   }
 
   /**
@@ -361,10 +388,10 @@ export class PostgresEventStore implements EventStore {
    * waiting): their number then never takes a connection from the writers, only a turn in this pool.
    */
   async readFeedCatchUp(options: Omit<FeedOptions, 'waitMs'> = {}): Promise<FeedPage> {
-    return this.feedOn(this.catchUpPool, options);
+    return this.feedOn(this.catchUpPool, options, asObjects);
   }
 
-  private async feedOn(pool: Pool, options: FeedOptions): Promise<FeedPage> {
+  private async feedOn<E extends { cursor?: string }>(pool: Pool, options: FeedOptions, as: RowReading<E, unknown>): Promise<FeedPage<E>> {
     const issuerPromise = this.ready();
     const issuer = await issuerPromise;
     const start = positionIn(options.after, issuer);
@@ -384,9 +411,7 @@ export class PostgresEventStore implements EventStore {
         }
         refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id) });
         const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon], pool);
-        const events = rows
-          .filter((r) => r.event_id !== null)
-          .map((r) => ({ ...toStoredEvent(r), cursor: cursorAt(issuer, r.transaction_id, r.position) }));
+        const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r, cursorAt(issuer, r.transaction_id, r.position)));
         let cursor = events.at(-1)?.cursor ?? after;
         // Fewer than a page: everything visible was read, including rows the type filter skipped.
         if (events.length < limit && rows[0].newest_transaction_id !== null) cursor = cursorAt(issuer, rows[0].newest_transaction_id, rows[0].newest_position);
@@ -492,21 +517,6 @@ export class PostgresEventStore implements EventStore {
 /** The cursor of a feed place as PostgreSQL gives it (xid8 and bigint as text). */
 function cursorAt(issuer: CursorIssuer, transactionId: string, position: string): string {
   return encodeCursor(issuer.storeId, { transactionId: BigInt(transactionId), position: BigInt(position) });
-}
-
-function toStoredEvent(r: Row): StoredEvent {
-  const event: StoredEvent = {
-    eventId: r.event_id,
-    entityType: r.entity_type,
-    entityId: r.entity_id,
-    entityVersion: r.entity_version,
-    eventType: r.event_type,
-    eventData: r.event_data,
-    metadata: r.metadata,
-    createdAt: (r.created_at as Date).toISOString(),
-  };
-  if (r.triggering_event !== null) event.triggeringEventToken = r.triggering_event;
-  return event;
 }
 
 /** Driver errors become the store's: unreachable database → 503, data PostgreSQL refuses → 400. */
