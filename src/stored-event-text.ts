@@ -1,4 +1,3 @@
-import type { EventStore } from './event-store';
 import type { FeedOptions, FeedPage, HistoryOptions, HistoryPage, LoadedEntity, LoadOptions, StoredEvent, StoredSnapshot } from './model';
 
 /**
@@ -28,31 +27,4 @@ export interface JsonTextReads {
   readFeed(options?: Omit<FeedOptions, 'waitMs'>): Promise<FeedPageText>;
   /** readFeed on the store's catch-up connections (see PostgresEventStore.readFeedCatchUp). */
   readFeedCatchUp(options?: Omit<FeedOptions, 'waitMs'>): Promise<FeedPageText>;
-}
-
-export function eventAsText({ eventData, metadata, ...event }: StoredEvent): StoredEventText {
-  return { ...event, eventDataJson: JSON.stringify(eventData), metadataJson: JSON.stringify(metadata) };
-}
-
-/**
- * The JSON-text reads of a store that reads objects (in memory): each value stringified. A store
- * that keeps JSON text (PostgreSQL) gives its own, which never builds the objects.
- */
-export function jsonTextReadsOf(store: EventStore & { readFeedCatchUp?(options?: Omit<FeedOptions, 'waitMs'>): Promise<FeedPage> }): JsonTextReads {
-  const feedPage = ({ events, cursor }: FeedPage): FeedPageText => ({ events: events.map(eventAsText), cursor });
-  return {
-    async load(entityType, entityId, options) {
-      const { snapshot, events, ...loaded } = await store.load(entityType, entityId, options);
-      if (!snapshot) return { ...loaded, events: events.map(eventAsText) };
-      const { snapshotData, ...mark } = snapshot;
-      return { ...loaded, snapshot: { ...mark, snapshotDataJson: JSON.stringify(snapshotData) }, events: events.map(eventAsText) };
-    },
-    async history(entityType, entityId, options) {
-      const { events, ...page } = await store.history(entityType, entityId, options);
-      return { ...page, events: events.map(eventAsText) };
-    },
-    getEvent: async (eventId) => eventAsText(await store.getEvent(eventId)),
-    readFeed: async (options) => feedPage(await store.readFeed(options)),
-    readFeedCatchUp: async (options) => feedPage(await (store.readFeedCatchUp ?? store.readFeed).call(store, options)),
-  };
 }

@@ -1,0 +1,39 @@
+import type { FastifyReply } from 'fastify';
+import type { FeedPage, HistoryPage, LoadedEntity } from '../src/model';
+import { AnswerEvent, AnswerSnapshot, eventsJson, snapshotJson } from './event-json';
+
+/**
+ * The answers of the reads that carry events, written as text: the events' JSON comes from the
+ * store as it is (PostgresEventStore.jsonText) and goes into the answer without becoming objects.
+ * The members are in the order of the response schemas (schemas.ts), as Fastify's serializer wrote
+ * them; test/server/read-answers.test.ts holds the two to the same bytes and to the schemas.
+ */
+
+export function loadedEntityJson(loaded: LoadedEntity<AnswerEvent, AnswerSnapshot>): string {
+  return (
+    `{"entityType":${JSON.stringify(loaded.entityType)},"entityId":${JSON.stringify(loaded.entityId)},` +
+    `"entityVersion":${loaded.entityVersion},` +
+    (loaded.snapshot === undefined ? '' : `"snapshot":${snapshotJson(loaded.snapshot)},`) +
+    `"events":${eventsJson(loaded.events)}}`
+  );
+}
+
+export function historyPageJson(page: HistoryPage<AnswerEvent>): string {
+  const snapshots = page.snapshots.map(
+    (s) => `{"entityVersion":${s.entityVersion},"snapshotType":${JSON.stringify(s.snapshotType)},"createdAt":${JSON.stringify(s.createdAt)}}`,
+  );
+  return (
+    `{"entityType":${JSON.stringify(page.entityType)},"entityId":${JSON.stringify(page.entityId)},` +
+    `"entityVersion":${page.entityVersion},"events":${eventsJson(page.events)},"snapshots":[${snapshots.join(',')}],` +
+    `"nextFromVersion":${page.nextFromVersion}}`
+  );
+}
+
+export function feedPageJson(page: FeedPage<AnswerEvent>): string {
+  return `{"events":${eventsJson(page.events)},"cursor":${JSON.stringify(page.cursor)}}`;
+}
+
+/** Sends JSON text as it is: a string payload with a JSON content type skips Fastify's serializer. */
+export function sendJson(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(text);
+}
