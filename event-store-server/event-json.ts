@@ -12,24 +12,34 @@ const texts = new WeakMap<AnswerEvent, string>();
 
 /**
  * An event as JSON, made once however many readers take it: the feed tail hands every reader the
- * same event object, and weighs it by this text in its window. The members in the order of the
- * OpenAPI schema (schemas.ts's storedEvent), which is the order Fastify's serializer wrote.
+ * same event object, and weighs it by this text in its window.
  */
-export function eventJson(event: AnswerEvent): string {
+export function sharedEventJson(event: AnswerEvent): string {
   let text = texts.get(event);
   if (text === undefined) {
-    const data = 'eventDataJson' in event ? event.eventDataJson : JSON.stringify(event.eventData);
-    const metadata = 'metadataJson' in event ? event.metadataJson : JSON.stringify(event.metadata);
-    text =
-      `{"eventId":${JSON.stringify(event.eventId)},"entityType":${JSON.stringify(event.entityType)},` +
-      `"entityId":${JSON.stringify(event.entityId)},"entityVersion":${event.entityVersion},` +
-      `"eventType":${JSON.stringify(event.eventType)},"eventData":${data},"metadata":${metadata},` +
-      (event.triggeringEventToken === undefined ? '' : `"triggeringEventToken":${JSON.stringify(event.triggeringEventToken)},`) +
-      `"createdAt":${JSON.stringify(event.createdAt)}` +
-      (event.cursor === undefined ? '}' : `,"cursor":${JSON.stringify(event.cursor)}}`);
+    text = eventJson(event);
     texts.set(event, text);
   }
   return text;
+}
+
+/**
+ * An event as JSON, its members in the order of the OpenAPI schema (schemas.ts's storedEvent),
+ * which is the order Fastify's serializer wrote. For an event one answer uses (a load, a history
+ * page): remembering it would cost more than making it.
+ */
+export function eventJson(event: AnswerEvent): string {
+  const data = 'eventDataJson' in event ? event.eventDataJson : JSON.stringify(event.eventData);
+  const metadata = 'metadataJson' in event ? event.metadataJson : JSON.stringify(event.metadata);
+  return (
+    // Every string through JSON.stringify: a row written by other means than the store's checked writes stays valid JSON.
+    `{"eventId":${JSON.stringify(event.eventId)},"entityType":${JSON.stringify(event.entityType)},` +
+    `"entityId":${JSON.stringify(event.entityId)},"entityVersion":${event.entityVersion},` +
+    `"eventType":${JSON.stringify(event.eventType)},"eventData":${data},"metadata":${metadata},` +
+    (event.triggeringEventToken === undefined ? '' : `"triggeringEventToken":${JSON.stringify(event.triggeringEventToken)},`) +
+    `"createdAt":${JSON.stringify(event.createdAt)}` +
+    (event.cursor === undefined ? '}' : `,"cursor":${JSON.stringify(event.cursor)}}`)
+  );
 }
 
 /** A snapshot as JSON, in the order of schemas.ts's storedSnapshot. */
@@ -41,6 +51,7 @@ export function snapshotJson(snapshot: AnswerSnapshot): string {
   );
 }
 
-export function eventsJson(events: readonly AnswerEvent[]): string {
-  return `[${events.map(eventJson).join(',')}]`;
+/** `shared`: events the feed tail hands to many readers (sharedEventJson). */
+export function eventsJson(events: readonly AnswerEvent[], shared = false): string {
+  return `[${events.map(shared ? sharedEventJson : eventJson).join(',')}]`;
 }

@@ -1,6 +1,6 @@
 import { compareFeedPositions, decodeCursor, DecodedCursor, FeedPosition } from '../src/cursor';
 import type { FeedPage, StoredEvent } from '../src/model';
-import { AnswerEvent, eventJson } from './event-json';
+import { AnswerEvent, sharedEventJson } from './event-json';
 
 /** A feed event with its place decoded once, so readers compare positions without decoding cursors. */
 export interface TailEvent<E extends AnswerEvent = AnswerEvent> {
@@ -93,7 +93,7 @@ export class FeedWindow<E extends AnswerEvent = StoredEvent> {
 
   /** Adds the events of the unfiltered page the tail read after `tailCursor`; the tail moves to the last. */
   append(page: FeedPage<E>): TailEvent<E>[] {
-    const added = page.events.map((event) => ({ event, position: decodeCursor(event.cursor), size: eventJson(event).length }));
+    const added = page.events.map((event) => ({ event, position: decodeCursor(event.cursor), size: sharedEventJson(event).length }));
     for (const { position, event } of added) {
       // The store's order is the feed's: anything else would make the window answer wrongly, so stop loudly.
       if (compareFeedPositions(position, this.tail) <= 0) {

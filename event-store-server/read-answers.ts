@@ -29,8 +29,9 @@ export function historyPageJson(page: HistoryPage<AnswerEvent>): string {
   );
 }
 
+/** The feed tail hands its events to many readers: their text is made once (sharedEventJson). */
 export function feedPageJson(page: FeedPage<AnswerEvent>): string {
-  return `{"events":${eventsJson(page.events)},"cursor":${JSON.stringify(page.cursor)}}`;
+  return `{"events":${eventsJson(page.events, true)},"cursor":${JSON.stringify(page.cursor)}}`;
 }
 
 /** Sends JSON text as it is: a string payload with a JSON content type skips Fastify's serializer. */

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { AnswerEvent, eventJson } from '../event-json';
+import { AnswerEvent, sharedEventJson } from '../event-json';
 import type { FeedTail } from '../feed-tail';
 import { feedPageJson, sendJson } from '../read-answers';
 import { toProblem } from '../problem';
@@ -35,7 +35,7 @@ function requestLifetime(reply: FastifyReply, shutdown: AbortSignal): AbortSigna
 }
 
 function sseMessage(event: AnswerEvent): string {
-  return `id: ${event.cursor}\ndata: ${eventJson(event)}\n\n`;
+  return `id: ${event.cursor}\ndata: ${sharedEventJson(event)}\n\n`;
 }
 
 /** Writes `chunk`; when the socket's buffer is full, resolves once it drained or closed. */

@@ -20,7 +20,6 @@ import type {
   LoadOptions,
   SnapshotToSave,
   StoredEvent,
-  StoredSnapshot,
 } from '../model';
 import type { JsonTextReads } from '../stored-event-text';
 import {

@@ -37,14 +37,14 @@ describe('reads that pass JSON through', () => {
     // Today's answers, as they were made: the store's objects through Fastify's serializer and the same schemas.
     before = Fastify();
     const s = f.store;
-    before.get<{ Params: any; Querystring: any }>('/entity/:entityType/:entityId', { schema: { response: loadEntitySchema.response } }, (r) =>
+    before.get('/entity/:entityType/:entityId', { schema: { response: loadEntitySchema.response } }, (r: any) =>
       s.load(r.params.entityType, r.params.entityId, { useSnapshot: r.query.snapshot !== 'false' }),
     );
-    before.get<{ Params: any }>('/entity/:entityType/:entityId/history', { schema: { response: historySchema.response } }, (r) =>
+    before.get('/entity/:entityType/:entityId/history', { schema: { response: historySchema.response } }, (r: any) =>
       s.history(r.params.entityType, r.params.entityId),
     );
-    before.get<{ Params: any }>('/events/:eventId', { schema: { response: getEventSchema.response } }, (r) => s.getEvent(r.params.eventId));
-    before.get<{ Querystring: any }>('/events', { schema: { response: readFeedSchema.response } }, (r) => s.readFeed({ after: r.query.after }));
+    before.get('/events/:eventId', { schema: { response: getEventSchema.response } }, (r: any) => s.getEvent(r.params.eventId));
+    before.get('/events', { schema: { response: readFeedSchema.response } }, (r: any) => s.readFeed({ after: r.query.after }));
     beforeUrl = await before.listen({ port: 0, host: '127.0.0.1' });
 
     const created = await f.call('POST', '/entity/Tricky', `{"entityId":"t-1","events":[{"eventType":"Odd","eventData":${TRICKY_BODY},"metadata":${TRICKY_BODY}}]}`, {
