@@ -1,4 +1,4 @@
-import { ClientBase, Pool, PoolConfig, QueryConfig } from 'pg';
+import { ClientBase, CustomTypesConfig, Pool, PoolConfig, QueryConfig } from 'pg';
 import { v4 as uuidv4 } from 'uuid';
 import { resolveRefusedWrite, ExistingEvent } from '../append-outcome';
 import { CursorIssuer, encodeCursor, FEED_START, positionIn, refusePastPresent } from '../cursor';
@@ -40,7 +40,7 @@ import { CommitListener } from './commit-listener';
 import { eventsChannel, migrate } from './migrations';
 import { buildQueries, Queries } from './queries';
 import { isTimeout, isUnavailable, quoteIdent } from './sql';
-import { asObjects, asText, RowReading } from './row-reading';
+import { asObjects, asText, readTypes, RowReading } from './row-reading';
 import { issuerOf, StoreIdentityRow } from './store-identity';
 import { GroupCommitter } from './group-committer';
 import { groupWriteQuery } from './group-write-query';
@@ -285,10 +285,10 @@ export class PostgresEventStore implements EventStore {
     if (options.toVersion !== undefined) checkVersion(options.toVersion, 'toVersion', 1);
     if (options.asOf !== undefined && Number.isNaN(options.asOf.getTime())) throw new ValidationError('asOf must be a valid date');
     const headParams = [entityType, entityId, options.toVersion ?? null, options.asOf ?? null, options.useSnapshot !== false];
-    const [head] = await this.query('loadHead', headParams, on);
+    const [head] = await this.read('loadHead', headParams, as.types, on);
     if (!head || head.bound === null) throw new EntityNotFoundError(entityType, entityId);
     const from = head.snapshot_version ?? 0;
-    const rows = await this.query('eventRange', [entityType, entityId, from, head.bound], on);
+    const rows = await this.read('eventRange', [entityType, entityId, from, head.bound], as.types, on);
     return {
       entityType,
       entityId,
@@ -313,12 +313,12 @@ export class PostgresEventStore implements EventStore {
     const fromVersion = options.fromVersion ?? 1;
     checkVersion(fromVersion, 'fromVersion', 1);
     const limit = pageSize(options.limit);
-    const rows = await this.query('history', [entityType, entityId, fromVersion, limit]);
+    const rows = await this.read('history', [entityType, entityId, fromVersion, limit], as.types);
     if (rows.length === 0) throw new EntityNotFoundError(entityType, entityId);
     const entityVersion: number = rows[0].current_version;
     const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r));
     const last = events.at(-1)?.entityVersion ?? fromVersion - 1;
-    const marks = last < fromVersion ? [] : await this.query('snapshotMarks', [entityType, entityId, fromVersion, last]);
+    const marks = last < fromVersion ? [] : await this.read('snapshotMarks', [entityType, entityId, fromVersion, last], readTypes);
     const snapshots = marks.map((r) => ({
       entityVersion: r.entity_version as number,
       snapshotType: r.snapshot_type as string,
@@ -333,7 +333,7 @@ export class PostgresEventStore implements EventStore {
 
   private async getEventAs<E>(as: RowReading<E, unknown>, eventId: string): Promise<E> {
     checkEventId(eventId);
-    const [row] = await this.query('getEvent', [eventId]);
+    const [row] = await this.read('getEvent', [eventId], as.types);
     if (!row) throw new EventNotFoundError(eventId);
     return as.event(row);
   }
@@ -363,7 +363,7 @@ export class PostgresEventStore implements EventStore {
     if (options.after !== undefined) checkEntityId(options.after);
     if (options.prefix !== undefined) checkEntityIdPrefix(options.prefix);
     const limit = pageSize(options.limit);
-    const rows = await this.query('listEntities', [entityType, options.after ?? null, limit + 1, options.prefix ?? null]);
+    const rows = await this.read('listEntities', [entityType, options.after ?? null, limit + 1, options.prefix ?? null], readTypes);
     const entities = rows.slice(0, limit).map((r) => ({
       entityId: r.entity_id as string,
       entityVersion: r.entity_version as number,
@@ -409,7 +409,7 @@ export class PostgresEventStore implements EventStore {
           );
         }
         refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id) });
-        const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon], pool);
+        const rows = await this.read('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon], as.types, pool);
         const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r, cursorAt(issuer, r.transaction_id, r.position)));
         let cursor = events.at(-1)?.cursor ?? after;
         // Fewer than a page: everything visible was read, including rows the type filter skipped.
@@ -507,6 +507,15 @@ export class PostgresEventStore implements EventStore {
   private async query(statement: keyof Queries, params: unknown[], on: Queryable = this.pool): Promise<Row[]> {
     try {
       return (await on.query(this.prepared(statement, params))).rows;
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  /** A read whose columns node-postgres parses with `types` (row-reading.ts: times as ISO text, jsonb as objects or text). */
+  private async read(statement: keyof Queries, params: unknown[], types: CustomTypesConfig, on: Queryable = this.pool): Promise<Row[]> {
+    try {
+      return (await on.query({ ...this.prepared(statement, params), types })).rows;
     } catch (err) {
       throw translate(err);
     }
