@@ -51,7 +51,23 @@ export function snapshotJson(snapshot: AnswerSnapshot): string {
   );
 }
 
-/** `shared`: events the feed tail hands to many readers (sharedEventJson). */
-export function eventsJson(events: readonly AnswerEvent[], shared = false): string {
-  return `[${events.map(shared ? sharedEventJson : eventJson).join(',')}]`;
+/**
+ * The pieces of a JSON array of events, for jsonBytes: `[`, each event's text (with its comma), `]`.
+ * `shared`: events the feed tail hands to many readers (sharedEventJson).
+ */
+export function eventsJsonParts(events: readonly AnswerEvent[], shared = false): string[] {
+  const text = shared ? sharedEventJson : eventJson;
+  const parts = ['['];
+  for (let i = 0; i < events.length; i++) parts.push(i === 0 ? text(events[i]) : `,${text(events[i])}`);
+  parts.push(']');
+  return parts;
+}
+
+/**
+ * JSON made of pieces, as the bytes of its answer. Each piece is encoded on its own and the bytes
+ * copied together: V8 joins long strings made of pieces slowly (measured on a 1,000-event load,
+ * 275 kB: 1.7 ms to join the events' texts, 0.26 ms to encode and copy them).
+ */
+export function jsonBytes(parts: readonly string[]): Buffer {
+  return Buffer.concat(parts.map((part) => Buffer.from(part)));
 }
