@@ -289,12 +289,13 @@ export class PostgresEventStore implements EventStore {
     if (!head || head.bound === null) throw new EntityNotFoundError(entityType, entityId);
     const from = head.snapshot_version ?? 0;
     const rows = await this.read('eventRange', [entityType, entityId, from, head.bound], as.types, on);
+    const entity = { entityType, entityId };
     return {
       entityType,
       entityId,
       entityVersion: head.bound,
       snapshot: head.snapshot_version === null ? undefined : as.snapshot(head),
-      events: rows.map((r) => as.event(r)),
+      events: rows.map((r) => as.event(r, entity)),
     };
   }
 
@@ -316,7 +317,8 @@ export class PostgresEventStore implements EventStore {
     const rows = await this.read('history', [entityType, entityId, fromVersion, limit], as.types);
     if (rows.length === 0) throw new EntityNotFoundError(entityType, entityId);
     const entityVersion: number = rows[0].current_version;
-    const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r));
+    const entity = { entityType, entityId };
+    const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r, entity));
     const last = events.at(-1)?.entityVersion ?? fromVersion - 1;
     const marks = last < fromVersion ? [] : await this.read('snapshotMarks', [entityType, entityId, fromVersion, last], readTypes);
     const snapshots = marks.map((r) => ({
@@ -410,7 +412,7 @@ export class PostgresEventStore implements EventStore {
         }
         refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id) });
         const rows = await this.read('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon], as.types, pool);
-        const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r, cursorAt(issuer, r.transaction_id, r.position)));
+        const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r, undefined, cursorAt(issuer, r.transaction_id, r.position)));
         let cursor = events.at(-1)?.cursor ?? after;
         // Fewer than a page: everything visible was read, including rows the type filter skipped.
         if (events.length < limit && rows[0].newest_transaction_id !== null) cursor = cursorAt(issuer, rows[0].newest_transaction_id, rows[0].newest_position);

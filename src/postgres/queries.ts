@@ -15,9 +15,11 @@ const utc = (column: string) => `${column} AT TIME ZONE 'UTC'`;
 
 /** The store's SQL, written once per schema (already quoted) at construction. */
 export function buildQueries(s: string) {
-  // Read with row-reading.ts's types: the JSON parsed into objects or passed on as text.
-  const eventColumns = `event_id::text AS event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata,
+  // Read with row-reading.ts's types: the JSON parsed into objects or passed on as text. A read of
+  // one entity's events leaves out its type and id, which the reader knows (a tenth of a 1,000-event load).
+  const entityEventColumns = `event_id::text AS event_id, entity_version, event_type, event_data, metadata,
     triggering_event, ${utc('created_at')} AS created_at`;
+  const eventColumns = `entity_type, entity_id, ${entityEventColumns}`;
   const newEvents = `jsonb_array_elements($5::jsonb) WITH ORDINALITY AS batch(e, ord)`;
   const writtenAt = WRITTEN_AT;
   const insertEvents = (from: string, firstVersionMinusOne: string) => `
@@ -104,7 +106,7 @@ export function buildQueries(s: string) {
 
     /** $1 type, $2 id, events with $3 < version ≤ $4. */
     eventRange: `
-      SELECT ${eventColumns} FROM ${s}.events
+      SELECT ${entityEventColumns} FROM ${s}.events
       WHERE entity_type = $1 AND entity_id = $2 AND entity_version > $3 AND entity_version <= $4
       ORDER BY entity_version`,
 
@@ -112,7 +114,7 @@ export function buildQueries(s: string) {
     history: `
       SELECT en.entity_version AS current_version, ev.*
       FROM ${s}.entities en
-      LEFT JOIN LATERAL (SELECT ${eventColumns} FROM ${s}.events
+      LEFT JOIN LATERAL (SELECT ${entityEventColumns} FROM ${s}.events
           WHERE entity_type = $1 AND entity_id = $2 AND entity_version >= $3
           ORDER BY entity_version LIMIT $4) ev ON true
       WHERE en.entity_type = $1 AND en.entity_id = $2

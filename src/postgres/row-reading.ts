@@ -5,6 +5,12 @@ import { jsonbTextAsJson } from './jsonb-text';
 import { utcTimestampAsIso } from './read-time';
 import type { Row } from './write-target';
 
+/** The entity whose events a read selected, by type and id (equal, so the same text, as the rows'). */
+export interface EntityKey {
+  entityType: string;
+  entityId: string;
+}
+
 /**
  * How the rows of a read become events and snapshots: as objects (the EventStore port), or with the
  * JSON kept as text (the server's reads). The queries are the same (queries.ts: jsonb as it is, times
@@ -14,8 +20,11 @@ import type { Row } from './write-target';
 export interface RowReading<E, S> {
   /** How the query's columns are parsed. */
   types: CustomTypesConfig;
-  /** An event row (queries.ts's eventColumns); `cursor` for feed reads. */
-  event(row: Row, cursor?: string): E;
+  /**
+   * An event row: queries.ts's eventColumns, or its entityEventColumns for the events of `entity`
+   * (a read by entity type and id, which are then not selected); `cursor` for feed reads.
+   */
+  event(row: Row, entity?: EntityKey, cursor?: string): E;
   /** The snapshot of a loadHead row that has one. */
   snapshot(head: Row): S;
 }
@@ -43,12 +52,12 @@ const jsonbAsTextTypes: CustomTypesConfig = {
 /** Data and metadata as node-postgres parses jsonb: JSON.parse. */
 export const asObjects: RowReading<StoredEvent, StoredSnapshot> = {
   types: readTypes,
-  event: (r, cursor) => {
+  event: (r, entity, cursor) => {
     // Written out member by member, in the order every read has always answered them.
     const event: StoredEvent = {
       eventId: r.event_id,
-      entityType: r.entity_type,
-      entityId: r.entity_id,
+      entityType: entity ? entity.entityType : r.entity_type,
+      entityId: entity ? entity.entityId : r.entity_id,
       entityVersion: r.entity_version,
       eventType: r.event_type,
       eventData: r.event_data,
@@ -70,11 +79,11 @@ export const asObjects: RowReading<StoredEvent, StoredSnapshot> = {
 /** The JSON as JSON.stringify would write the objects (jsonb-text.ts), without making them. */
 export const asText: RowReading<StoredEventText, StoredSnapshotText> = {
   types: jsonbAsTextTypes,
-  event: (r, cursor) => {
+  event: (r, entity, cursor) => {
     const event: StoredEventText = {
       eventId: r.event_id,
-      entityType: r.entity_type,
-      entityId: r.entity_id,
+      entityType: entity ? entity.entityType : r.entity_type,
+      entityId: entity ? entity.entityId : r.entity_id,
       entityVersion: r.entity_version,
       eventType: r.event_type,
       eventDataJson: jsonbTextAsJson(r.event_data),
