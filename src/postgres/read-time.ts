@@ -35,7 +35,9 @@ export function utcTimestampAsIso(text: string): string {
     const millis = n === 19 ? '000' : n >= 23 ? text.slice(20, 23) : text.slice(20).padEnd(3, '0');
     return `${text.slice(0, 10)}T${text.slice(11, 19)}.${millis}Z`;
   }
-  const date = parseTimestamptz(`${text}+00`);
+  // As PostgreSQL writes a timestamptz in UTC: the zone before the era (`0044-03-15 12:00:00+00 BC`).
+  const bc = text.endsWith(' BC');
+  const date = parseTimestamptz(bc ? `${text.slice(0, -3)}+00 BC` : `${text}+00`);
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
     throw new EventStoreError(
       'internal_error',
