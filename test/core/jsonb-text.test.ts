@@ -56,4 +56,14 @@ describe('jsonb text as JSON.stringify writes it', () => {
       '{"n":1.5e+300}',
     ]);
   });
+
+  it('gives JSON.stringify(JSON.parse(text)) for scalars, signs, exponents, escapes and nested arrays', async () => {
+    const values = [
+      '1e100', '-1e100', '1E-100', '-0', '0.0', '1.0', '-1.50', '-0.5', '100', '1e2', '2.5e-5', '123456789012345678', '0.1000000000000000055511151231257827',
+      '"s"', '""', 'null', 'true', 'false', '"\\u00e9 \\u0041 \\ud83d\\ude00 \\u001f \\u007f"', '"tab\\there, and: here"',
+      '[]', '[[]]', '[[1, [2, [3, []]]], {}]', '[{"a": [{"b": {}}]}, [null]]', '{"a": {"b": {"c": {"d": [1.5, -2, "x"]}}}}',
+    ];
+    const texts = await jsonbTexts(pool, values);
+    expect(texts.map(jsonbTextAsJson)).toEqual(texts.map((t) => JSON.stringify(JSON.parse(t))));
+  });
 });
