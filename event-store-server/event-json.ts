@@ -1,12 +1,12 @@
 import type { StoredEvent, StoredSnapshot } from '../src/model';
-import type { StoredEventText, StoredSnapshotText } from '../src/stored-event-text';
+import { eventDataJson, metadataJson, type EventWithData, type StoredSnapshotText } from '../src/stored-event-text';
 import type { JsonBytes } from './json-bytes';
 
 /**
  * An event the server answers with: read with its data as JSON text (PostgresEventStore.jsonText),
  * or as objects (a store without such reads: in memory).
  */
-export type AnswerEvent = StoredEventText | StoredEvent;
+export type AnswerEvent = EventWithData;
 export type AnswerSnapshot = StoredSnapshotText | StoredSnapshot;
 
 const texts = new WeakMap<AnswerEvent, string>();
@@ -33,8 +33,8 @@ export function sharedEventJson(event: AnswerEvent): string {
  * nothing to escape.
  */
 export function eventJson(event: AnswerEvent, quote: (text: string) => string = JSON.stringify): string {
-  const data = 'eventDataJson' in event ? event.eventDataJson : JSON.stringify(event.eventData);
-  const metadata = 'metadataJson' in event ? event.metadataJson : JSON.stringify(event.metadata);
+  const data = eventDataJson(event);
+  const metadata = metadataJson(event);
   return (
     `{"eventId":"${event.eventId}","entityType":${quote(event.entityType)},` +
     `"entityId":${quote(event.entityId)},"entityVersion":${event.entityVersion},` +

@@ -10,6 +10,18 @@ export interface StoredEventText extends Omit<StoredEvent, 'eventData' | 'metada
   metadataJson: string;
 }
 
+/** An event read either way: as objects (the EventStore port) or with its JSON as text. */
+export type EventWithData = StoredEvent | StoredEventText;
+
+/** The event's data as JSON.stringify writes it, made only when it was read as objects. */
+export function eventDataJson(event: EventWithData): string {
+  return 'eventDataJson' in event ? event.eventDataJson : JSON.stringify(event.eventData);
+}
+
+export function metadataJson(event: EventWithData): string {
+  return 'metadataJson' in event ? event.metadataJson : JSON.stringify(event.metadata);
+}
+
 export interface StoredSnapshotText extends Omit<StoredSnapshot, 'snapshotData'> {
   snapshotDataJson: string;
 }
@@ -23,8 +35,8 @@ export interface JsonTextReads {
   load(entityType: string, entityId: string, options?: LoadOptions): Promise<LoadedEntityText>;
   history(entityType: string, entityId: string, options?: HistoryOptions): Promise<HistoryPageText>;
   getEvent(eventId: string): Promise<StoredEventText>;
-  /** The feed as readFeed gives it, without waiting. */
-  readFeed(options?: Omit<FeedOptions, 'waitMs'>): Promise<FeedPageText>;
+  /** The feed as readFeed gives it (waiting with `waitMs` as it does). */
+  readFeed(options?: FeedOptions): Promise<FeedPageText>;
   /** readFeed on the store's catch-up connections (see PostgresEventStore.readFeedCatchUp). */
   readFeedCatchUp(options?: Omit<FeedOptions, 'waitMs'>): Promise<FeedPageText>;
 }
