@@ -1,4 +1,4 @@
-import type { StoredEvent, StoredSnapshot } from '../src/model';
+import type { StoredSnapshot } from '../src/model';
 import { eventDataJson, metadataJson, type EventWithData, type StoredSnapshotText } from '../src/stored-event-text';
 import type { JsonBytes } from './json-bytes';
 
