@@ -2,7 +2,8 @@
  * An answer's JSON written straight into bytes, piece by piece. Joining long strings made of pieces
  * is slow in V8, and encoding each piece into a buffer of its own costs a copy more: measured on a
  * 1,000-event load (275 kB), joining the events' texts took 1.7 ms, a buffer per event and
- * Buffer.concat 0.9 ms, writing them into one buffer 0.06 ms.
+ * Buffer.concat 0.9 ms, writing them into one buffer 0.06 ms (on texts V8 had already flattened;
+ * flattening each event's text as it is written, which every way pays, profiles at about 0.8 ms).
  */
 export class JsonBytes {
   private bytes: Buffer;
