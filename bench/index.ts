@@ -10,6 +10,7 @@ import { join } from 'node:path';
 const BENCHMARKS: Record<string, { file: string; what: string }> = {
   append: { file: 'append-throughput.ts', what: 'append throughput over HTTP vs bare PostgreSQL' },
   find: { file: 'find.ts', what: 'AggregateRepository.find on a 1,000-event entity' },
+  load: { file: 'load.ts', what: 'loading a 1,000-event entity in process and over HTTP, and their ratio' },
   replay: { file: 'replay.ts', what: 'replaying 100,000 events into an aggregate' },
   relay: { file: 'relay-latency.ts', what: 'append-to-handler latency through the relay and Kafka' },
   'relay-legs': { file: 'relay-legs.ts', what: 'append-to-handler latency split into its legs (commit, relay read, Kafka ack, handler), and relay burst throughput' },

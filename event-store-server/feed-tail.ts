@@ -2,10 +2,11 @@ import { sleep } from '../src/backoff';
 import { decodeCursor } from '../src/cursor';
 import { waitForCommit } from '../src/long-poll';
 import { FeedOptions, FeedPage, MAX_PAGE_SIZE } from '../src/model';
+import type { AnswerEvent } from './event-json';
 import { checkEntityType, pageSize } from '../src/validation';
 import { FeedWaiters, Waiter } from './feed-waiters';
 import { FeedWindow, WindowCapacity } from './feed-window';
-import type { ServerStore } from './server-store';
+import { AnswerReads, answerReads, ServerStore } from './server-store';
 
 export interface FeedTailOptions {
   /**
@@ -69,7 +70,7 @@ export class FeedTail {
   readonly stats = { tailReads: 0, catchUpReads: 0 };
   private readonly fallbackPollMs: number;
   private readonly windowCapacity: WindowCapacity;
-  private window?: FeedWindow;
+  private window?: FeedWindow<AnswerEvent>;
   private readonly waiters = new FeedWaiters();
   /** read() calls under way that may wait; the tail stops once there has been none for a while. */
   private readers = 0;
@@ -79,11 +80,14 @@ export class FeedTail {
   private stopCommits?: () => void;
   private followingDone?: Promise<void>;
   private closed = false;
+  /** The store's feed with the events' JSON as text (when it has it), which every reader's answer is written from. */
+  private readonly reads: AnswerReads;
 
   constructor(
     private readonly store: ServerStore,
     private readonly options: FeedTailOptions = {},
   ) {
+    this.reads = answerReads(store);
     this.fallbackPollMs = options.fallbackPollMs ?? DEFAULT_FALLBACK_POLL_MS;
     this.windowCapacity = { events: options.windowEvents ?? DEFAULT_WINDOW_EVENTS, size: options.windowSize ?? DEFAULT_WINDOW_SIZE };
   }
@@ -104,7 +108,7 @@ export class FeedTail {
    * the tail reads within `waitMs`. A read with `waitMs` 0 always asks the store, so it sees every
    * commit up to now.
    */
-  async read(request: FeedReadRequest): Promise<FeedPage> {
+  async read(request: FeedReadRequest): Promise<FeedPage<AnswerEvent>> {
     if (request.waitMs <= 0) return this.readStore(request);
     this.readers++;
     try {
@@ -122,7 +126,7 @@ export class FeedTail {
     await this.followingDone;
   }
 
-  private async readWaiting(request: FeedReadRequest): Promise<FeedPage> {
+  private async readWaiting(request: FeedReadRequest): Promise<FeedPage<AnswerEvent>> {
     const { entityTypes, waitMs, signal } = request;
     const limit = pageSize(request.limit);
     entityTypes?.forEach(checkEntityType);
@@ -157,27 +161,27 @@ export class FeedTail {
     }
   }
 
-  private readStore(options: Omit<FeedOptions, 'waitMs'>): Promise<FeedPage> {
+  private readStore(options: Omit<FeedOptions, 'waitMs'>): Promise<FeedPage<AnswerEvent>> {
     this.stats.catchUpReads++;
-    return this.store.readFeedCatchUp ? this.store.readFeedCatchUp(options) : this.store.readFeed(options);
+    return this.reads.readFeedCatchUp ? this.reads.readFeedCatchUp(options) : this.reads.readFeed(options);
   }
 
   /** Waits at the tail (or past it, where `cursor` lies ahead) for events of `types`. */
   private waitAtTail(
-    window: FeedWindow,
+    window: FeedWindow<AnswerEvent>,
     cursor: string,
     types: ReadonlySet<string> | undefined,
     limit: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-  ): Promise<FeedPage> {
+  ): Promise<FeedPage<AnswerEvent>> {
     return new Promise((resolve, reject) => {
       const settle = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', giveUp);
       };
       // Nothing came: the reader has still seen every event up to the tail, of its types or not.
-      const atTail = (): FeedPage => ({ events: [], cursor: waiter.ahead ? cursor : window.tailCursor });
+      const atTail = (): FeedPage<AnswerEvent> => ({ events: [], cursor: waiter.ahead ? cursor : window.tailCursor });
       const giveUp = () => {
         this.waiters.remove(waiter);
         settle();
@@ -206,7 +210,7 @@ export class FeedTail {
   /** Starts following the feed from `anchor` (a cursor the store answered with), unless it already does. */
   private follow(anchor: string): void {
     if (this.window || this.closed) return;
-    const window = new FeedWindow(anchor, this.windowCapacity);
+    const window = new FeedWindow<AnswerEvent>(anchor, this.windowCapacity);
     this.window = window;
     this.stopCommits = this.store.onCommit(() => {
       this.wakes++;
@@ -215,7 +219,7 @@ export class FeedTail {
     this.followingDone = this.run(window);
   }
 
-  private async run(window: FeedWindow): Promise<void> {
+  private async run(window: FeedWindow<AnswerEvent>): Promise<void> {
     let recheckMs = RECHECK_FIRST_MS;
     while (this.window === window) {
       if (this.readers === 0 && Date.now() - this.lastReaderLeft >= IDLE_STOP_MS) {
@@ -225,7 +229,7 @@ export class FeedTail {
       const wakes = this.wakes;
       try {
         this.stats.tailReads++;
-        const page = await this.store.readFeed({ after: window.tailCursor, limit: TAIL_PAGE_SIZE });
+        const page = await this.reads.readFeed({ after: window.tailCursor, limit: TAIL_PAGE_SIZE });
         if (this.window !== window) return;
         const added = window.append(page);
         this.waiters.deliver(added, window.tailPosition, window.tailCursor);

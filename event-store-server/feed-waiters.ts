@@ -1,5 +1,6 @@
 import { compareFeedPositions, FeedPosition } from '../src/cursor';
-import type { FeedPage, StoredEvent } from '../src/model';
+import type { FeedPage } from '../src/model';
+import type { AnswerEvent } from './event-json';
 import type { TailEvent } from './feed-window';
 
 /** A reader waiting at the tail for events of its types. */
@@ -10,7 +11,7 @@ export interface Waiter {
   /** Set while the reader's cursor lies past the tail: only events after it are the reader's. */
   ahead?: FeedPosition;
   /** Called once, with the reader's page, unless `end` is. */
-  deliver(page: FeedPage): void;
+  deliver(page: FeedPage<AnswerEvent>): void;
   /** Called when the tail stops with the reader still waiting: `err` when it failed. */
   end(err?: Error): void;
 }
@@ -82,7 +83,7 @@ export class FeedWaiters {
   }
 
   /** True when `events` held some of the waiter's types, which it then got. */
-  private answer(waiter: Waiter, events: StoredEvent[], tailCursor: string): boolean {
+  private answer(waiter: Waiter, events: AnswerEvent[], tailCursor: string): boolean {
     const matching = waiter.types ? events.filter((event) => waiter.types!.has(event.entityType)) : events;
     if (matching.length === 0) return false;
     this.remove(waiter);

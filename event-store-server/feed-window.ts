@@ -1,10 +1,10 @@
 import { compareFeedPositions, decodeCursor, DecodedCursor, FeedPosition } from '../src/cursor';
 import type { FeedPage, StoredEvent } from '../src/model';
-import { eventJson } from './event-json';
+import { AnswerEvent, sharedEventJson } from './event-json';
 
 /** A feed event with its place decoded once, so readers compare positions without decoding cursors. */
-export interface TailEvent {
-  event: StoredEvent;
+export interface TailEvent<E extends AnswerEvent = AnswerEvent> {
+  event: E;
   position: FeedPosition;
   /** Its size as JSON, in characters: what it weighs in the window. */
   size: number;
@@ -21,14 +21,15 @@ export interface WindowCapacity {
 export type Place = 'behind' | 'within' | 'ahead';
 
 /**
- * The newest events of the feed, read by the tail in order from where it started: every event
+ * The newest events of the feed (the tail's hold their JSON as text when the store gives it; E is
+ * the kind of event), read by the tail in order from where it started: every event
  * after `start` up to the tail is here, none missing (the tail reads the unfiltered feed page after
  * page from its own cursor), so a reader whose cursor lies in that range is answered from memory
  * exactly as the store would answer it. Older events drop out once `capacity` is passed; readers
  * behind that point read the store themselves.
  */
-export class FeedWindow {
-  private events: TailEvent[] = [];
+export class FeedWindow<E extends AnswerEvent = StoredEvent> {
+  private events: TailEvent<E>[] = [];
   private size = 0;
   /** The store whose feed this is, as its cursors name it: another store's cursor (or an unidentified one) is never answered from here. */
   private readonly storeId?: string;
@@ -79,9 +80,9 @@ export class FeedWindow {
    * events of `types` (all when undefined), and the cursor to read after next, which passes the
    * other types' events up to the tail when fewer than `limit` matched.
    */
-  pageAfter(cursor: string, types: ReadonlySet<string> | undefined, limit: number): FeedPage {
+  pageAfter(cursor: string, types: ReadonlySet<string> | undefined, limit: number): FeedPage<E> {
     const after = decodeCursor(cursor);
-    const events: StoredEvent[] = [];
+    const events: E[] = [];
     for (let i = this.firstAfter(after); i < this.events.length && events.length < limit; i++) {
       const { event } = this.events[i];
       if (!types || types.has(event.entityType)) events.push(event);
@@ -91,8 +92,8 @@ export class FeedWindow {
   }
 
   /** Adds the events of the unfiltered page the tail read after `tailCursor`; the tail moves to the last. */
-  append(page: FeedPage): TailEvent[] {
-    const added = page.events.map((event) => ({ event, position: decodeCursor(event.cursor), size: eventJson(event).length }));
+  append(page: FeedPage<E>): TailEvent<E>[] {
+    const added = page.events.map((event) => ({ event, position: decodeCursor(event.cursor), size: sharedEventJson(event).length }));
     for (const { position, event } of added) {
       // The store's order is the feed's: anything else would make the window answer wrongly, so stop loudly.
       if (compareFeedPositions(position, this.tail) <= 0) {

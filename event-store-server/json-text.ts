@@ -4,6 +4,7 @@
  * repeated keys. The event store stores values exactly as sent, so these are refused, and only the
  * body's text can tell: `checkJsonText` reads it once, after JSON.parse accepted it as JSON.
  */
+import { endOfJsonString } from '../src/json-string-end';
 
 /** Objects and arrays nest at most this deep in a request body (the body itself is level 1). */
 export const MAX_JSON_DEPTH = 100;
@@ -15,7 +16,6 @@ export type JsonTextProblem =
   | { kind: 'repeated_key'; path: string };
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
@@ -38,17 +38,6 @@ export function checkJsonText(text: string, parsed: unknown, maxDepth = MAX_JSON
   return problem;
 }
 
-/** Index of the quote that closes the string opening at `start`. */
-function endOfString(text: string, start: number): number {
-  let end = text.indexOf('"', start + 1);
-  for (;;) {
-    let backslashes = 0;
-    while (text.charCodeAt(end - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return end;
-    end = text.indexOf('"', end + 1);
-  }
-}
-
 function isNumberChar(c: number): boolean {
   // digits . + - e E
   return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2b || c === MINUS || c === 0x65 || c === 0x45;
@@ -68,7 +57,7 @@ function scanText(text: string, maxDepth: number): { tooDeep: boolean; members: 
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      i = endOfString(text, i);
+      i = endOfJsonString(text, i);
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (++depth > maxDepth) return { tooDeep: true, members, inexactNumber };
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
@@ -147,7 +136,7 @@ function locate(text: string): JsonTextProblem | undefined {
     const c = text.charCodeAt(i);
     const top = frames.at(-1);
     if (c === QUOTE) {
-      const end = endOfString(text, i);
+      const end = endOfJsonString(text, i);
       if (top?.kind === 'object' && top.expectingKey) {
         const key = JSON.parse(text.slice(i, end + 1)) as string;
         top.key = key;

@@ -1,5 +1,7 @@
 import type { EventStore } from '../src/event-store';
-import type { FeedOptions, FeedPage } from '../src/model';
+import type { FeedOptions, FeedPage, HistoryOptions, HistoryPage, LoadedEntity, LoadOptions } from '../src/model';
+import type { JsonTextReads } from '../src/stored-event-text';
+import type { AnswerEvent, AnswerSnapshot } from './event-json';
 
 /**
  * The store the server runs on: any EventStore that announces its commits (PostgreSQL and in
@@ -15,4 +17,21 @@ export interface ServerStore extends EventStore {
    * that do not wait. Optional: a store without separate connections (in memory) reads with readFeed.
    */
   readFeedCatchUp?(options: Omit<FeedOptions, 'waitMs'>): Promise<FeedPage>;
+  /** The reads with the JSON kept as text, which the server answers with when the store has them (PostgreSQL). */
+  jsonText?: JsonTextReads;
+}
+
+/** The reads whose events the server writes into its answers (event-json.ts), as text or as objects. */
+export interface AnswerReads {
+  load(entityType: string, entityId: string, options?: LoadOptions): Promise<LoadedEntity<AnswerEvent, AnswerSnapshot>>;
+  history(entityType: string, entityId: string, options?: HistoryOptions): Promise<HistoryPage<AnswerEvent>>;
+  getEvent(eventId: string): Promise<AnswerEvent>;
+  /** Without waiting. */
+  readFeed(options: Omit<FeedOptions, 'waitMs'>): Promise<FeedPage<AnswerEvent>>;
+  readFeedCatchUp?(options: Omit<FeedOptions, 'waitMs'>): Promise<FeedPage<AnswerEvent>>;
+}
+
+/** The store's JSON-text reads when it has them, else its object reads. */
+export function answerReads(store: ServerStore): AnswerReads {
+  return store.jsonText ?? store;
 }

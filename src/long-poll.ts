@@ -26,12 +26,12 @@ export interface LongPollOptions {
  * Reads the feed until it returns events or `waitMs` passes, sleeping between reads until a commit
  * is announced. Shared by every store that implements `readFeed`.
  */
-export async function longPoll(
+export async function longPoll<E>(
   cursor: string,
-  read: (after: string) => Promise<FeedPage>,
+  read: (after: string) => Promise<FeedPage<E>>,
   commits: CommitWaiter,
   options: LongPollOptions,
-): Promise<FeedPage> {
+): Promise<FeedPage<E>> {
   const deadline = Date.now() + options.waitMs;
   const fallbackPollMs = options.fallbackPollMs ?? DEFAULT_FALLBACK_POLL_MS;
   // Start by looking again soon: events committed before this call may still be hidden behind an

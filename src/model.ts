@@ -84,14 +84,17 @@ export interface LoadOptions {
   useSnapshot?: boolean;
 }
 
-/** What a reader needs to rebuild an entity: the newest usable snapshot and the events after it. */
-export interface LoadedEntity {
+/**
+ * What a reader needs to rebuild an entity: the newest usable snapshot and the events after it.
+ * (The type parameters let the server's reads carry the data as JSON text: stored-event-text.ts.)
+ */
+export interface LoadedEntity<E = StoredEvent, S = StoredSnapshot> {
   entityType: string;
   entityId: string;
   /** The version the returned state reaches (≤ the current version when toVersion/asOf is given). */
   entityVersion: number;
-  snapshot?: StoredSnapshot;
-  events: StoredEvent[];
+  snapshot?: S;
+  events: E[];
 }
 
 export interface HistoryOptions {
@@ -101,12 +104,12 @@ export interface HistoryOptions {
   limit?: number;
 }
 
-export interface HistoryPage {
+export interface HistoryPage<E = StoredEvent> {
   entityType: string;
   entityId: string;
   /** The entity's current version. */
   entityVersion: number;
-  events: StoredEvent[];
+  events: E[];
   /** The snapshots stored at the versions of this page's events, oldest first. */
   snapshots: SnapshotMark[];
   /** Where the next page starts, or null after the last event. */
@@ -154,9 +157,9 @@ export interface FeedOptions {
   signal?: AbortSignal;
 }
 
-export interface FeedPage {
+export interface FeedPage<E = StoredEvent> {
   /** Events in commit order, each with its `cursor`. */
-  events: StoredEvent[];
+  events: E[];
   /** Resume after this; unchanged when nothing was read. */
   cursor: string;
 }

@@ -1,4 +1,5 @@
 import type { JsonObject, StoredEvent } from './model';
+import { eventDataJson, metadataJson, type EventWithData } from './stored-event-text';
 
 /**
  * The JSON value of a Kafka message as the relay publishes it and subscribers read it: Eventuate's
@@ -23,14 +24,15 @@ export function topicFor(topicPrefix: string, entityType: string): string {
   return `${topicPrefix}${entityType.replace(/\$/g, '_DLR_')}`;
 }
 
-export function toPublishedEvent(event: StoredEvent): PublishedEvent {
+/** From an event read as objects or with its JSON as text (the relay's reads), the same value. */
+export function toPublishedEvent(event: EventWithData): PublishedEvent {
   return {
     id: event.eventId,
     entityId: event.entityId,
     entityType: event.entityType,
     eventType: event.eventType,
-    eventData: JSON.stringify(event.eventData),
-    metadata: JSON.stringify(event.metadata),
+    eventData: eventDataJson(event),
+    metadata: metadataJson(event),
     entityVersion: event.entityVersion,
     createdAt: event.createdAt,
     cursor: event.cursor,

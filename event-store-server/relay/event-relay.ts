@@ -1,6 +1,7 @@
 import type { ClientConfig } from 'pg';
 import type { Logger } from 'pino';
-import type { FeedOptions, FeedPage, StoredEvent } from '../../src/model';
+import type { FeedOptions, FeedPage } from '../../src/model';
+import type { EventWithData, FeedPageText } from '../../src/stored-event-text';
 import { jitteredBackoffMs, sleep } from '../../src/backoff';
 import { NamedCursorTable } from '../../src/postgres/named-cursor-table';
 import { isMessageTooLarge } from './kafka-publisher';
@@ -10,7 +11,14 @@ import { measureLag, type RelayLag } from './relay-lag';
 
 /** What the relay needs of a store: the gap-free feed (PostgresEventStore, InMemoryEventStore, ...). */
 export interface FeedReader {
-  readFeed(options?: FeedOptions): Promise<FeedPage>;
+  readFeed(options?: FeedOptions): Promise<FeedPage<EventWithData>>;
+  /**
+   * The same feed with the events' JSON as text (PostgresEventStore.jsonText), which the relay reads
+   * when the store has it: the message carries the data as JSON text, so parsing it into objects
+   * only to stringify it again cost a third of reading and writing a page (measured: 10.6 against
+   * 7.3 ms of CPU for 1,000 events).
+   */
+  jsonText?: { readFeed(options?: FeedOptions): Promise<FeedPageText> };
 }
 
 /**
@@ -20,7 +28,7 @@ export interface FeedReader {
  */
 export interface BatchPublisher {
   connect(): Promise<void>;
-  publish(events: readonly StoredEvent[]): Promise<void>;
+  publish(events: readonly EventWithData[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -190,7 +198,7 @@ export class EventRelay {
     const reading = new AbortController();
     const readSignal = AbortSignal.any([signal, reading.signal]);
     const read = (after: string) => {
-      const page = store.readFeed({ after, limit: batchSize, waitMs: idleWaitMs, signal: readSignal });
+      const page = (store.jsonText ?? store).readFeed({ after, limit: batchSize, waitMs: idleWaitMs, signal: readSignal });
       page.catch(() => undefined); // awaited in its turn; not when the leadership ends first
       return page;
     };
@@ -239,7 +247,7 @@ export class EventRelay {
   }
 
   /** Publishes a page in order, leaving out the events an operator chose to skip. */
-  private async publishPage(client: LockSession, events: readonly StoredEvent[], signal: AbortSignal): Promise<Outcome> {
+  private async publishPage(client: LockSession, events: readonly EventWithData[], signal: AbortSignal): Promise<Outcome> {
     const { skipEventIds, logger } = this.options;
     if (skipEventIds.size === 0) return this.publishWithRetry(client, events, signal);
     const sendable = events.filter((event) => {
@@ -256,7 +264,7 @@ export class EventRelay {
    * Never skips a batch. An event too large to send ends the batch there (the ones before it are
    * acknowledged); a batch the broker refuses as too large is sent again one event at a time to find it.
    */
-  private async publishWithRetry(client: LockSession, events: readonly StoredEvent[], signal: AbortSignal): Promise<Outcome> {
+  private async publishWithRetry(client: LockSession, events: readonly EventWithData[], signal: AbortSignal): Promise<Outcome> {
     if (events.length === 0) return { kind: 'published' };
     for (let n = 1; ; n++) {
       if (signal.aborted || !(await this.lock.holds(client))) return { kind: 'interrupted' };
@@ -348,6 +356,6 @@ export class EventRelay {
   }
 }
 
-function describe(event: StoredEvent) {
+function describe(event: EventWithData) {
   return { eventId: event.eventId, entityType: event.entityType, entityId: event.entityId, entityVersion: event.entityVersion, eventType: event.eventType };
 }

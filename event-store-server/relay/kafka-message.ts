@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../../src/model';
+import type { EventWithData } from '../../src/stored-event-text';
 import { toPublishedEvent } from '../../src/published-event';
 
 export { topicFor, toPublishedEvent } from '../../src/published-event';
@@ -11,7 +11,7 @@ export interface KafkaMessage {
 }
 
 /** Keyed by entity id, so one entity's events share a partition and keep their version order. */
-export function toKafkaMessage(event: StoredEvent): KafkaMessage {
+export function toKafkaMessage(event: EventWithData): KafkaMessage {
   return {
     key: event.entityId,
     value: JSON.stringify(toPublishedEvent(event)),

@@ -1,5 +1,5 @@
 import { Kafka, logLevel, Partitioners, Producer, TopicMessages } from 'kafkajs';
-import type { StoredEvent } from '../../src/model';
+import type { EventWithData } from '../../src/stored-event-text';
 import { toKafkaMessage, topicFor, type KafkaMessage } from './kafka-message';
 import { kafkaMessageBytes, MessageTooLargeError } from './message-size';
 
@@ -18,7 +18,7 @@ export interface KafkaPublisherOptions {
 }
 
 interface Chunk {
-  events: StoredEvent[];
+  events: EventWithData[];
   messages: Map<string, TopicMessages>;
 }
 
@@ -58,7 +58,7 @@ export class KafkaPublisher {
   }
 
   /** Sends the events in order, in requests of at most maxMessageBytes, each acknowledged before the next is sent. */
-  async publish(events: readonly StoredEvent[]): Promise<void> {
+  async publish(events: readonly EventWithData[]): Promise<void> {
     await this.connect();
     let chunk: Chunk = { events: [], messages: new Map() };
     let bytes = 0;

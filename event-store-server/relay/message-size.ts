@@ -1,5 +1,6 @@
 import { EventStoreError } from '../../src/errors';
-import type { EventToAppend, StoredEvent } from '../../src/model';
+import type { EventToAppend } from '../../src/model';
+import type { EventWithData } from '../../src/stored-event-text';
 import { toKafkaMessage, type KafkaMessage } from './kafka-message';
 
 /**
@@ -19,7 +20,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000;
  */
 export class MessageTooLargeError extends Error {
   constructor(
-    readonly event: StoredEvent,
+    readonly event: EventWithData,
     readonly messageBytes: number,
     /** The configured limit it exceeds; undefined when the broker refused it under its own. */
     readonly limitBytes: number | undefined,
@@ -41,7 +42,7 @@ export function kafkaMessageBytes(message: KafkaMessage): number {
   return bytes;
 }
 
-export function storedEventMessageBytes(event: StoredEvent): number {
+export function storedEventMessageBytes(event: EventWithData): number {
   return kafkaMessageBytes(toKafkaMessage(event));
 }
 

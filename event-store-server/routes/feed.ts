@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { StoredEvent } from '../../src/model';
-import { eventJson } from '../event-json';
+import { AnswerEvent, sharedEventJson } from '../event-json';
 import type { FeedTail } from '../feed-tail';
+import { feedPageJson, sendJson } from '../read-answers';
 import { toProblem } from '../problem';
 import { parseEntityTypes } from '../query-params';
 import type { ReaderSlots } from '../reader-slots';
@@ -34,8 +34,8 @@ function requestLifetime(reply: FastifyReply, shutdown: AbortSignal): AbortSigna
   return AbortSignal.any([disconnected.signal, shutdown]);
 }
 
-function sseMessage(event: StoredEvent): string {
-  return `id: ${event.cursor}\ndata: ${eventJson(event)}\n\n`;
+function sseMessage(event: AnswerEvent): string {
+  return `id: ${event.cursor}\ndata: ${sharedEventJson(event)}\n\n`;
 }
 
 /** Writes `chunk`; when the socket's buffer is full, resolves once it drained or closed. */
@@ -50,10 +50,10 @@ export function registerFeedRoutes(app: FastifyInstance, { store, tail, streams,
     async (request, reply) => {
       const { after, limit, entityTypes, waitMs = 0 } = request.query;
       const read = { after, limit, entityTypes: parseEntityTypes(entityTypes), waitMs, signal: requestLifetime(reply, shutdown) };
-      if (waitMs === 0) return tail.read(read);
+      if (waitMs === 0) return sendJson(reply, feedPageJson(await tail.read(read)));
       const release = longPolls.take();
       try {
-        return await tail.read(read);
+        return sendJson(reply, feedPageJson(await tail.read(read)));
       } finally {
         release();
       }

@@ -1,4 +1,4 @@
-import { ClientBase, Pool, PoolConfig, QueryConfig } from 'pg';
+import { ClientBase, CustomTypesConfig, Pool, PoolConfig, QueryConfig } from 'pg';
 import { v4 as uuidv4 } from 'uuid';
 import { resolveRefusedWrite, ExistingEvent } from '../append-outcome';
 import { CursorIssuer, encodeCursor, FEED_START, positionIn, refusePastPresent } from '../cursor';
@@ -21,6 +21,7 @@ import type {
   SnapshotToSave,
   StoredEvent,
 } from '../model';
+import type { JsonTextReads } from '../stored-event-text';
 import {
   checkAppendRequest,
   checkCreateRequest,
@@ -39,6 +40,7 @@ import { CommitListener } from './commit-listener';
 import { eventsChannel, migrate } from './migrations';
 import { buildQueries, Queries } from './queries';
 import { isTimeout, isUnavailable, quoteIdent } from './sql';
+import { asObjects, asText, readTypes, RowReading } from './row-reading';
 import { issuerOf, StoreIdentityRow } from './store-identity';
 import { GroupCommitter } from './group-committer';
 import { groupWriteQuery } from './group-write-query';
@@ -95,6 +97,19 @@ export class PostgresEventStore implements EventStore {
   private readonly ownTransactions: GroupCommitter;
   private readonly feedFallbackPollMs?: number;
   private issuer?: Promise<CursorIssuer>;
+
+  /**
+   * The reads with event data, metadata and snapshot data as JSON text, for the server: the same
+   * queries, checks and answers as load, history, getEvent and readFeed, but the JSON goes from
+   * PostgreSQL to the answer without becoming objects. Not part of the EventStore port.
+   */
+  readonly jsonText: JsonTextReads = {
+    load: (entityType, entityId, options) => this.loadOn(this.pool, entityType, entityId, options, asText),
+    history: (entityType, entityId, options) => this.historyAs(asText, entityType, entityId, options),
+    getEvent: (eventId) => this.getEventAs(asText, eventId),
+    readFeed: (options = {}) => this.feedOn(this.pool, options, asText),
+    readFeedCatchUp: (options = {}) => this.feedOn(this.catchUpPool, options, asText),
+  };
 
   /**
    * Opens the pool, applies pending migrations (under an advisory lock) and reads the store's
@@ -181,7 +196,7 @@ export class PostgresEventStore implements EventStore {
     return {
       create: (request) => this.createOn(target, request),
       append: (request) => this.appendOn(target, request),
-      load: (entityType, entityId, options) => this.loadOn(client, entityType, entityId, options),
+      load: (entityType, entityId, options) => this.loadOn(client, entityType, entityId, options, asObjects),
     };
   }
 
@@ -255,61 +270,74 @@ export class PostgresEventStore implements EventStore {
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
-    return this.loadOn(this.pool, entityType, entityId, options);
+    return this.loadOn(this.pool, entityType, entityId, options, asObjects);
   }
 
-  private async loadOn(on: Queryable, entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
+  private async loadOn<E, S>(
+    on: Queryable,
+    entityType: string,
+    entityId: string,
+    options: LoadOptions = {},
+    as: RowReading<E, S>,
+  ): Promise<LoadedEntity<E, S>> {
     checkEntityType(entityType);
     checkEntityId(entityId);
     if (options.toVersion !== undefined) checkVersion(options.toVersion, 'toVersion', 1);
     if (options.asOf !== undefined && Number.isNaN(options.asOf.getTime())) throw new ValidationError('asOf must be a valid date');
     const headParams = [entityType, entityId, options.toVersion ?? null, options.asOf ?? null, options.useSnapshot !== false];
-    const [head] = await this.query('loadHead', headParams, on);
+    const [head] = await this.read('loadHead', headParams, as.types, on);
     if (!head || head.bound === null) throw new EntityNotFoundError(entityType, entityId);
     const from = head.snapshot_version ?? 0;
-    const rows = await this.query('eventRange', [entityType, entityId, from, head.bound], on);
+    const rows = await this.read('eventRange', [entityType, entityId, from, head.bound], as.types, on);
+    const entity = { entityType, entityId };
     return {
       entityType,
       entityId,
       entityVersion: head.bound,
-      snapshot:
-        head.snapshot_version === null
-          ? undefined
-          : {
-              entityVersion: head.snapshot_version,
-              snapshotType: head.snapshot_type,
-              snapshotData: head.snapshot_data,
-              createdAt: head.snapshot_created_at.toISOString(),
-            },
-      events: rows.map(toStoredEvent),
+      snapshot: head.snapshot_version === null ? undefined : as.snapshot(head),
+      events: rows.map((r) => as.event(r, entity)),
     };
   }
 
   async history(entityType: string, entityId: string, options: HistoryOptions = {}): Promise<HistoryPage> {
+    return this.historyAs(asObjects, entityType, entityId, options);
+  }
+
+  private async historyAs<E extends { entityVersion: number }>(
+    as: RowReading<E, unknown>,
+    entityType: string,
+    entityId: string,
+    options: HistoryOptions = {},
+  ): Promise<HistoryPage<E>> {
     checkEntityType(entityType);
     checkEntityId(entityId);
     const fromVersion = options.fromVersion ?? 1;
     checkVersion(fromVersion, 'fromVersion', 1);
     const limit = pageSize(options.limit);
-    const rows = await this.query('history', [entityType, entityId, fromVersion, limit]);
+    const rows = await this.read('history', [entityType, entityId, fromVersion, limit], as.types);
     if (rows.length === 0) throw new EntityNotFoundError(entityType, entityId);
     const entityVersion: number = rows[0].current_version;
-    const events = rows.filter((r) => r.event_id !== null).map(toStoredEvent);
+    const entity = { entityType, entityId };
+    const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r, entity));
     const last = events.at(-1)?.entityVersion ?? fromVersion - 1;
-    const marks = last < fromVersion ? [] : await this.query('snapshotMarks', [entityType, entityId, fromVersion, last]);
+    const marks = last < fromVersion ? [] : await this.read('snapshotMarks', [entityType, entityId, fromVersion, last], readTypes);
     const snapshots = marks.map((r) => ({
       entityVersion: r.entity_version as number,
       snapshotType: r.snapshot_type as string,
-      createdAt: (r.created_at as Date).toISOString(),
+      createdAt: r.created_at as string,
     }));
     return { entityType, entityId, entityVersion, events, snapshots, nextFromVersion: last < entityVersion ? last + 1 : null };
   }
 
   async getEvent(eventId: string): Promise<StoredEvent> {
+    return this.getEventAs(asObjects, eventId);
+  }
+
+  private async getEventAs<E>(as: RowReading<E, unknown>, eventId: string): Promise<E> {
     checkEventId(eventId);
-    const [row] = await this.query('getEvent', [eventId]);
+    const [row] = await this.read('getEvent', [eventId], as.types);
     if (!row) throw new EventNotFoundError(eventId);
-    return toStoredEvent(row);
+    return as.event(row);
   }
 
   async saveSnapshot(entityType: string, entityId: string, entityVersion: number, snapshot: SnapshotToSave): Promise<void> {
@@ -337,12 +365,12 @@ export class PostgresEventStore implements EventStore {
     if (options.after !== undefined) checkEntityId(options.after);
     if (options.prefix !== undefined) checkEntityIdPrefix(options.prefix);
     const limit = pageSize(options.limit);
-    const rows = await this.query('listEntities', [entityType, options.after ?? null, limit + 1, options.prefix ?? null]);
+    const rows = await this.read('listEntities', [entityType, options.after ?? null, limit + 1, options.prefix ?? null], readTypes);
     const entities = rows.slice(0, limit).map((r) => ({
       entityId: r.entity_id as string,
       entityVersion: r.entity_version as number,
-      createdAt: (r.created_at as Date).toISOString(),
-      updatedAt: (r.updated_at as Date).toISOString(),
+      createdAt: r.created_at as string,
+      updatedAt: r.updated_at as string,
     }));
     return { entities, next: rows.length > limit ? entities[entities.length - 1].entityId : null };
   }
@@ -353,7 +381,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readFeed(options: FeedOptions = {}): Promise<FeedPage> {
-    return this.feedOn(this.pool, options);
+    return this.feedOn(this.pool, options, asObjects);
   }
 
   /**
@@ -361,10 +389,10 @@ export class PostgresEventStore implements EventStore {
    * waiting): their number then never takes a connection from the writers, only a turn in this pool.
    */
   async readFeedCatchUp(options: Omit<FeedOptions, 'waitMs'> = {}): Promise<FeedPage> {
-    return this.feedOn(this.catchUpPool, options);
+    return this.feedOn(this.catchUpPool, options, asObjects);
   }
 
-  private async feedOn(pool: Pool, options: FeedOptions): Promise<FeedPage> {
+  private async feedOn<E extends { cursor?: string }>(pool: Pool, options: FeedOptions, as: RowReading<E, unknown>): Promise<FeedPage<E>> {
     const issuerPromise = this.ready();
     const issuer = await issuerPromise;
     const start = positionIn(options.after, issuer);
@@ -383,10 +411,8 @@ export class PostgresEventStore implements EventStore {
           );
         }
         refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id) });
-        const rows = await this.query('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon], pool);
-        const events = rows
-          .filter((r) => r.event_id !== null)
-          .map((r) => ({ ...toStoredEvent(r), cursor: cursorAt(issuer, r.transaction_id, r.position) }));
+        const rows = await this.read('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon], as.types, pool);
+        const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r, undefined, cursorAt(issuer, r.transaction_id, r.position)));
         let cursor = events.at(-1)?.cursor ?? after;
         // Fewer than a page: everything visible was read, including rows the type filter skipped.
         if (events.length < limit && rows[0].newest_transaction_id !== null) cursor = cursorAt(issuer, rows[0].newest_transaction_id, rows[0].newest_position);
@@ -487,26 +513,20 @@ export class PostgresEventStore implements EventStore {
       throw translate(err);
     }
   }
+
+  /** A read whose columns node-postgres parses with `types` (row-reading.ts: times as ISO text, jsonb as objects or text). */
+  private async read(statement: keyof Queries, params: unknown[], types: CustomTypesConfig, on: Queryable = this.pool): Promise<Row[]> {
+    try {
+      return (await on.query({ ...this.prepared(statement, params), types })).rows;
+    } catch (err) {
+      throw translate(err);
+    }
+  }
 }
 
 /** The cursor of a feed place as PostgreSQL gives it (xid8 and bigint as text). */
 function cursorAt(issuer: CursorIssuer, transactionId: string, position: string): string {
   return encodeCursor(issuer.storeId, { transactionId: BigInt(transactionId), position: BigInt(position) });
-}
-
-function toStoredEvent(r: Row): StoredEvent {
-  const event: StoredEvent = {
-    eventId: r.event_id,
-    entityType: r.entity_type,
-    entityId: r.entity_id,
-    entityVersion: r.entity_version,
-    eventType: r.event_type,
-    eventData: r.event_data,
-    metadata: r.metadata,
-    createdAt: (r.created_at as Date).toISOString(),
-  };
-  if (r.triggering_event !== null) event.triggeringEventToken = r.triggering_event;
-  return event;
 }
 
 /** Driver errors become the store's: unreachable database → 503, data PostgreSQL refuses → 400. */

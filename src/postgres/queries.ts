@@ -6,10 +6,20 @@
  */
 export const WRITTEN_AT = `date_trunc('milliseconds', clock_timestamp())`;
 
+/**
+ * A time as the reads select it: in UTC without a zone, which PostgreSQL writes the same whatever
+ * the session's time zone and read-time.ts turns into Date.toISOString's text (`Z`, milliseconds)
+ * without a Date. (to_char made that text here, but cost PostgreSQL 1.2 ms per 1,000 rows.)
+ */
+const utc = (column: string) => `${column} AT TIME ZONE 'UTC'`;
+
 /** The store's SQL, written once per schema (already quoted) at construction. */
 export function buildQueries(s: string) {
-  const eventColumns = `event_id::text AS event_id, entity_type, entity_id, entity_version, event_type, event_data, metadata,
-    triggering_event, created_at`;
+  // Read with row-reading.ts's types: the JSON parsed into objects or passed on as text. A read of
+  // one entity's events leaves out its type and id, which the reader knows (a tenth of a 1,000-event load).
+  const entityEventColumns = `event_id::text AS event_id, entity_version, event_type, event_data, metadata,
+    triggering_event, ${utc('created_at')} AS created_at`;
+  const eventColumns = `entity_type, entity_id, ${entityEventColumns}`;
   const newEvents = `jsonb_array_elements($5::jsonb) WITH ORDINALITY AS batch(e, ord)`;
   const writtenAt = WRITTEN_AT;
   const insertEvents = (from: string, firstVersionMinusOne: string) => `
@@ -80,7 +90,8 @@ export function buildQueries(s: string) {
     /** $1 type, $2 id, $3 toVersion, $4 asOf, $5 use snapshots: the version to rebuild to and the snapshot to start from. */
     loadHead: `
       SELECT en.entity_version AS current_version, bound.version AS bound,
-        sn.entity_version AS snapshot_version, sn.snapshot_type, sn.snapshot_data, sn.created_at AS snapshot_created_at
+        sn.entity_version AS snapshot_version, sn.snapshot_type, sn.snapshot_data,
+        ${utc('sn.created_at')} AS snapshot_created_at
       FROM ${s}.entities en
       CROSS JOIN LATERAL (SELECT CASE
           WHEN $4::timestamptz IS NOT NULL THEN (SELECT max(entity_version) FROM ${s}.events
@@ -95,7 +106,7 @@ export function buildQueries(s: string) {
 
     /** $1 type, $2 id, events with $3 < version ≤ $4. */
     eventRange: `
-      SELECT ${eventColumns} FROM ${s}.events
+      SELECT ${entityEventColumns} FROM ${s}.events
       WHERE entity_type = $1 AND entity_id = $2 AND entity_version > $3 AND entity_version <= $4
       ORDER BY entity_version`,
 
@@ -103,7 +114,7 @@ export function buildQueries(s: string) {
     history: `
       SELECT en.entity_version AS current_version, ev.*
       FROM ${s}.entities en
-      LEFT JOIN LATERAL (SELECT ${eventColumns} FROM ${s}.events
+      LEFT JOIN LATERAL (SELECT ${entityEventColumns} FROM ${s}.events
           WHERE entity_type = $1 AND entity_id = $2 AND entity_version >= $3
           ORDER BY entity_version LIMIT $4) ev ON true
       WHERE en.entity_type = $1 AND en.entity_id = $2
@@ -111,7 +122,7 @@ export function buildQueries(s: string) {
 
     /** $1 type, $2 id: the snapshots at versions $3 to $4. */
     snapshotMarks: `
-      SELECT entity_version, snapshot_type, created_at FROM ${s}.snapshots
+      SELECT entity_version, snapshot_type, ${utc('created_at')} AS created_at FROM ${s}.snapshots
       WHERE entity_type = $1 AND entity_id = $2 AND entity_version BETWEEN $3 AND $4
       ORDER BY entity_version`,
 
@@ -131,7 +142,7 @@ export function buildQueries(s: string) {
 
     /** $1 type, $2 after id, $3 limit, $4 id prefix. starts_with, not LIKE: `_` is a wildcard there and a character of ids. */
     listEntities: `
-      SELECT entity_id, entity_version, created_at, updated_at FROM ${s}.entities
+      SELECT entity_id, entity_version, ${utc('created_at')} AS created_at, ${utc('updated_at')} AS updated_at FROM ${s}.entities
       WHERE entity_type = $1 AND ($2::text IS NULL OR entity_id > $2) AND ($4::text IS NULL OR starts_with(entity_id, $4))
       ORDER BY entity_id LIMIT $3`,
 

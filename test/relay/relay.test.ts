@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { startRelay, type RunningRelay } from '../../event-store-server/relay';
+import { startRelay, toKafkaMessage, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { collectTopics, eventually, kafkaBrokers } from '../support/kafka-collector';
@@ -81,6 +81,19 @@ describe('event relay', () => {
     });
     expect(JSON.parse(value.eventData)).toEqual({ total: 42, items: ['a'] });
     expect(JSON.parse(value.metadata)).toEqual({ correlationId: 'c-1' });
+  });
+
+  it('publishes, from the feed read with its JSON as text, the very message it made from the objects', async () => {
+    const tricky = { '10': 'integer-like keys first', b: [1e21, 5e-324, 2 ** 60, -0, 0.1], s: ['a, b: c', '"\\', '\u2028😀é', '\u0001'], e: { o: {}, a: [] } };
+    await store.create({ entityType: 'Tricky', entityId: 't-1', events: [{ eventType: 'Odd', eventData: tricky, metadata: { m: tricky } }] });
+    relay();
+    await eventually(async () => (await storedCursor()) !== undefined, 'the relay stores its cursor');
+    const { stdout } = await promisify(execFile)('kcat', ['-C', '-b', kafkaBrokers()[0], '-t', `${prefix}Tricky`, '-o', 'beginning', '-e', '-J', '-q'], {
+      timeout: 20_000,
+    });
+    const [record] = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const [asObjects] = (await store.readFeed({ entityTypes: ['Tricky'] })).events;
+    expect(record.payload).toBe(toKafkaMessage(asObjects).value);
   });
 
   it('while the broker is down: retries, is not ready, reports lag, keeps its cursor; a relay on a live broker then loses nothing', async () => {

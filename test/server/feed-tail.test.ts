@@ -1,5 +1,5 @@
 import { ServiceUnavailableError } from '../../src/errors';
-import type { FeedPage } from '../../src/model';
+import type { FeedPageText } from '../../src/stored-event-text';
 import type { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import type { ServerStore } from '../../event-store-server/server-store';
 import { createEntity, event, readToEnd, serverFixture, ServerFixture } from './server-fixture';
@@ -237,8 +237,14 @@ describe('the feed tail: cost', () => {
   const counted = (store: PostgresEventStore): ServerStore =>
     new Proxy(store, {
       get(target, property) {
-        if (property === 'readFeed') return (options: any) => (reads.tail++, target.readFeed(options));
-        if (property === 'readFeedCatchUp') return (options: any) => (reads.catchUp++, target.readFeedCatchUp(options));
+        // The server reads the feed through the store's JSON-text reads.
+        if (property === 'jsonText') {
+          return {
+            ...target.jsonText,
+            readFeed: (options: any) => (reads.tail++, target.jsonText.readFeed(options)),
+            readFeedCatchUp: (options: any) => (reads.catchUp++, target.jsonText.readFeedCatchUp(options)),
+          };
+        }
         const value = Reflect.get(target, property, target);
         return typeof value === 'function' ? value.bind(target) : value;
       },
@@ -298,12 +304,14 @@ describe('the feed tail: a failed read', () => {
   const failing = (store: PostgresEventStore): ServerStore =>
     new Proxy(store, {
       get(target, property) {
-        if (property === 'readFeed') {
-          return (options: any): Promise<FeedPage> => {
-            if (!failNextTailRead) return target.readFeed(options);
+        // The tail reads the feed through the store's JSON-text reads.
+        if (property === 'jsonText') {
+          const readFeed = (options: any): Promise<FeedPageText> => {
+            if (!failNextTailRead) return target.jsonText.readFeed(options);
             failNextTailRead = false;
             return Promise.reject(new ServiceUnavailableError('the event store database is unavailable: injected by the test'));
           };
+          return { ...target.jsonText, readFeed };
         }
         const value = Reflect.get(target, property, target);
         return typeof value === 'function' ? value.bind(target) : value;
