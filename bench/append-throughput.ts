@@ -3,7 +3,8 @@
  * server in a process of its own, on the same database. The legs are interleaved over BENCH_ROUNDS
  * rounds (default 5) of BENCH_SECONDS each (default 5), since this machine's bare PostgreSQL rate
  * moves by 2x between quiet and busy hours: each ratio is the median of the rounds' ratios.
- * Run: npm run bench -- append   (DATABASE_URL to use your own PostgreSQL)
+ * Run: npm run bench -- append   (DATABASE_URL to use your own PostgreSQL; BENCH_LEGS=store1,http1 runs
+ * only those legs, e.g. under a profiler; BENCH_WRITE_CONNECTIONS sets the committers of both stores)
  */
 import { Pool } from 'pg';
 import { PostgresEventStore } from '../src';
@@ -88,6 +89,8 @@ export async function appendThroughput(): Promise<void> {
         },
       },
     };
+    const chosen = process.env.BENCH_LEGS?.split(',');
+    for (const name of Object.keys(legs)) if (chosen && !chosen.includes(name)) delete legs[name];
     const figures: Record<string, number[]> = Object.fromEntries(Object.keys(legs).map((k) => [k, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round} of ${ROUNDS}`);
@@ -100,6 +103,7 @@ export async function appendThroughput(): Promise<void> {
     console.log(`\nmedians of ${ROUNDS} rounds of ${SECONDS} s per leg:`);
     for (const [name, leg] of Object.entries(legs)) report(leg.label, median(figures[name]), leg.unit, `(rounds: ${figures[name].map((v) => v.toFixed(v < 100 ? 1 : 0)).join(', ')})`);
     const ratio = (label: string, over: string, under: string, target: string) => {
+      if (!figures[over] || !figures[under]) return;
       const perRound = figures[over].map((v, i) => v / figures[under][i]);
       console.log(`${label.padEnd(58)} ${median(perRound).toFixed(2).padStart(9)} x  (rounds: ${perRound.map((r) => r.toFixed(2)).join(', ')}; target: ${target})`);
     };
