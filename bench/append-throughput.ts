@@ -3,11 +3,13 @@
  * server in a process of its own, on the same database. The legs are interleaved over BENCH_ROUNDS
  * rounds (default 5) of BENCH_SECONDS each (default 5), since this machine's bare PostgreSQL rate
  * moves by 2x between quiet and busy hours: each ratio is the median of the rounds' ratios.
- * Run: npm run bench -- append   (DATABASE_URL to use your own PostgreSQL)
+ * Run: npm run bench -- append   (DATABASE_URL to use your own PostgreSQL; BENCH_LEGS=store1,http1 runs
+ * only those legs, e.g. under a profiler; BENCH_WRITE_CONNECTIONS=1,2,4 runs a store and a server per
+ * committer count, interleaved in the same rounds)
  */
 import { Pool } from 'pg';
 import { PostgresEventStore } from '../src';
-import { benchDatabase, report, requestJson, runFor, startServerProcess } from './support';
+import { benchDatabase, BenchServer, report, requestJson, runFor, startServerProcess } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -41,53 +43,84 @@ async function post(url: string, body: unknown): Promise<any> {
   return answer.body;
 }
 
+/** The legs of one store and server pair, keyed by name + `suffix`. */
+type Legs = Record<string, { label: string; unit: string; run: () => Promise<number> }>;
+
+function storeLegs(store: PostgresEventStore, url: string, suffix: string, labelSuffix: string): Legs {
+  const storeCreate = async () => ({ id: (await store.create({ entityType: 'BenchAccount', events: deposits(1) })).entityId, version: 1 });
+  const storeAppend: Append = async (entity, events) =>
+    (await store.append({ entityType: 'BenchAccount', entityId: entity.id, expectedVersion: entity.version, events })).entityVersion;
+  const httpCreate = async () => ({ id: (await post(`${url}/entity/BenchAccount`, { events: deposits(1) })).entityId, version: 1 });
+  const httpAppend: Append = async (entity, events) => (await post(`${url}/entity/BenchAccount/${entity.id}`, { entityVersion: entity.version, events })).entityVersion;
+  return {
+    [`store1${suffix}`]: { label: `PostgresEventStore: 1-event appends, 16 concurrent${labelSuffix}`, unit: 'appends/s', run: () => appendLeg(storeAppend, storeCreate, SINGLE_CONCURRENCY, 1) },
+    [`http1${suffix}`]: { label: `HTTP: 1-event appends, 16 concurrent clients${labelSuffix}`, unit: 'appends/s', run: () => appendLeg(httpAppend, httpCreate, SINGLE_CONCURRENCY, 1) },
+    [`store100${suffix}`]: { label: `PostgresEventStore: 100-event appends, 4 concurrent${labelSuffix}`, unit: 'events/s', run: () => appendLeg(storeAppend, storeCreate, BATCH_CONCURRENCY, BATCH) },
+    [`http100${suffix}`]: { label: `HTTP: 100-event appends, 4 concurrent clients${labelSuffix}`, unit: 'events/s', run: () => appendLeg(httpAppend, httpCreate, BATCH_CONCURRENCY, BATCH) },
+    [`httpP50${suffix}`]: {
+      label: `HTTP: 1-event append at one client, p50${labelSuffix}`,
+      unit: 'ms',
+      run: async () => {
+        const entity = await httpCreate();
+        const latencies: number[] = [];
+        await runFor(SECONDS, 1, async () => {
+          const start = process.hrtime.bigint();
+          entity.version = await httpAppend(entity, deposits(1));
+          latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+        });
+        return median(latencies);
+      },
+    },
+  };
+}
+
 export async function appendThroughput(): Promise<void> {
   const db = await benchDatabase();
   const raw = new Pool({ connectionString: db.connectionString, max: SINGLE_CONCURRENCY });
-  const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: `bench_direct_${Date.now()}` });
-  const server = await startServerProcess({ DATABASE_URL: db.connectionString, EVENTUATE_SCHEMA: `bench_${Date.now()}` });
-  const url = server.url;
+  // BENCH_WRITE_CONNECTIONS=1,2,4: a store and a server per committer count, their legs interleaved in the rounds.
+  const committerCounts = process.env.BENCH_WRITE_CONNECTIONS?.split(',').map(Number) ?? [undefined];
+  const pairs: Array<{ suffix: string; labelSuffix: string; store: PostgresEventStore; server: BenchServer }> = [];
   try {
+    for (const writeConnections of committerCounts) {
+      const schema = `${Date.now()}_${writeConnections ?? 'default'}`;
+      const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: `bench_direct_${schema}`, writeConnections });
+      const server = await startServerProcess({
+        DATABASE_URL: db.connectionString,
+        EVENTUATE_SCHEMA: `bench_${schema}`,
+        ...(writeConnections === undefined ? {} : { EVENTUATE_DB_WRITE_CONNECTIONS: String(writeConnections) }),
+      }).catch(async (err) => {
+        await store.close();
+        throw err;
+      });
+      const [suffix, labelSuffix] = writeConnections === undefined ? ['', ''] : [`@${writeConnections}`, `, ${writeConnections} committers`];
+      pairs.push({ suffix, labelSuffix, store, server });
+    }
+    const url = pairs[0].server.url;
     await raw.query('DROP TABLE IF EXISTS bench_baseline; CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, data jsonb)');
     const rows = Array.from({ length: BATCH }, (_, i) => `{"n":${i}}`);
-    const storeCreate = async () => ({ id: (await store.create({ entityType: 'BenchAccount', events: deposits(1) })).entityId, version: 1 });
-    const storeAppend: Append = async (entity, events) =>
-      (await store.append({ entityType: 'BenchAccount', entityId: entity.id, expectedVersion: entity.version, events })).entityVersion;
-    const httpCreate = async () => ({ id: (await post(`${url}/entity/BenchAccount`, { events: deposits(1) })).entityId, version: 1 });
-    const httpAppend: Append = async (entity, events) => (await post(`${url}/entity/BenchAccount/${entity.id}`, { entityVersion: entity.version, events })).entityVersion;
 
-    const legs: Record<string, { label: string; unit: string; run: () => Promise<number> }> = {
+    const raw100 = {
+      label: 'raw PostgreSQL: 100-row INSERT, 4 connections',
+      unit: 'rows/s',
+      run: async () =>
+        ((await runFor(SECONDS, BATCH_CONCURRENCY, async () => void (await raw.query('INSERT INTO bench_baseline (data) SELECT unnest($1::jsonb[])', [rows])))) * BATCH) /
+        SECONDS,
+    };
+    const legs: Legs = {
       raw1: {
         label: 'raw PostgreSQL: single-row INSERT+COMMIT, 16 connections',
         unit: 'tx/s',
         run: async () => (await runFor(SECONDS, SINGLE_CONCURRENCY, async () => void (await raw.query('INSERT INTO bench_baseline (data) VALUES ($1)', ['{"n":1}'])))) / SECONDS,
       },
-      store1: { label: 'PostgresEventStore: 1-event appends, 16 concurrent', unit: 'appends/s', run: () => appendLeg(storeAppend, storeCreate, SINGLE_CONCURRENCY, 1) },
-      http1: { label: 'HTTP: 1-event appends, 16 concurrent clients', unit: 'appends/s', run: () => appendLeg(httpAppend, httpCreate, SINGLE_CONCURRENCY, 1) },
-      raw100: {
-        label: 'raw PostgreSQL: 100-row INSERT, 4 connections',
-        unit: 'rows/s',
-        run: async () =>
-          ((await runFor(SECONDS, BATCH_CONCURRENCY, async () => void (await raw.query('INSERT INTO bench_baseline (data) SELECT unnest($1::jsonb[])', [rows])))) * BATCH) /
-          SECONDS,
-      },
-      store100: { label: 'PostgresEventStore: 100-event appends, 4 concurrent', unit: 'events/s', run: () => appendLeg(storeAppend, storeCreate, BATCH_CONCURRENCY, BATCH) },
-      http100: { label: 'HTTP: 100-event appends, 4 concurrent clients', unit: 'events/s', run: () => appendLeg(httpAppend, httpCreate, BATCH_CONCURRENCY, BATCH) },
-      httpP50: {
-        label: 'HTTP: 1-event append at one client, p50',
-        unit: 'ms',
-        run: async () => {
-          const entity = await httpCreate();
-          const latencies: number[] = [];
-          await runFor(SECONDS, 1, async () => {
-            const start = process.hrtime.bigint();
-            entity.version = await httpAppend(entity, deposits(1));
-            latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-          });
-          return median(latencies);
-        },
-      },
     };
+    const pairLegs: Legs = Object.assign({}, ...pairs.map(({ suffix, labelSuffix, store, server }) => storeLegs(store, server.url, suffix, labelSuffix)));
+    // Each raw leg runs next to the legs measured against it.
+    for (const kind of ['store1', 'http1', 'raw100', 'store100', 'http100', 'httpP50']) {
+      for (const [name, leg] of Object.entries(pairLegs)) if (name.replace(/@.*/, '') === kind) legs[name] = leg;
+      if (kind === 'raw100') legs.raw100 = raw100;
+    }
+    const chosen = process.env.BENCH_LEGS?.split(',');
+    for (const name of Object.keys(legs)) if (chosen && !chosen.includes(name)) delete legs[name];
     const figures: Record<string, number[]> = Object.fromEntries(Object.keys(legs).map((k) => [k, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round} of ${ROUNDS}`);
@@ -100,14 +133,17 @@ export async function appendThroughput(): Promise<void> {
     console.log(`\nmedians of ${ROUNDS} rounds of ${SECONDS} s per leg:`);
     for (const [name, leg] of Object.entries(legs)) report(leg.label, median(figures[name]), leg.unit, `(rounds: ${figures[name].map((v) => v.toFixed(v < 100 ? 1 : 0)).join(', ')})`);
     const ratio = (label: string, over: string, under: string, target: string) => {
+      if (!figures[over] || !figures[under]) return;
       const perRound = figures[over].map((v, i) => v / figures[under][i]);
       console.log(`${label.padEnd(58)} ${median(perRound).toFixed(2).padStart(9)} x  (rounds: ${perRound.map((r) => r.toFixed(2)).join(', ')}; target: ${target})`);
     };
     console.log('\nratios (median of the rounds):');
-    ratio('in process / raw, 1-event at 16', 'store1', 'raw1', 'at least 1.5x');
-    ratio('HTTP / raw, 1-event at 16', 'http1', 'raw1', 'at least 1.0x');
-    ratio('in process / raw, 100-event at 4', 'store100', 'raw100', '-');
-    ratio('HTTP 100-event / in process 100-event, at 4', 'http100', 'store100', 'at least 0.9x');
+    for (const { suffix, labelSuffix } of pairs) {
+      ratio(`in process / raw, 1-event at 16${labelSuffix}`, `store1${suffix}`, 'raw1', 'at least 1.5x');
+      ratio(`HTTP / raw, 1-event at 16${labelSuffix}`, `http1${suffix}`, 'raw1', 'at least 1.0x');
+      ratio(`in process / raw, 100-event at 4${labelSuffix}`, `store100${suffix}`, 'raw100', '-');
+      ratio(`HTTP 100-event / in process 100-event, at 4${labelSuffix}`, `http100${suffix}`, `store100${suffix}`, 'at least 0.9x');
+    }
 
     const { entityId } = await post(`${url}/entity/BenchBig`, { events: deposits(1000) });
     const loads = await runFor(SECONDS, 1, async () => {
@@ -116,8 +152,10 @@ export async function appendThroughput(): Promise<void> {
     });
     report('\nHTTP: load a 1,000-event entity, 1 client', (SECONDS * 1000) / loads, 'ms each', `(${(loads / SECONDS).toFixed(0)}/s)`);
   } finally {
-    await server.stop();
-    await store.close();
+    for (const { server, store } of pairs) {
+      await server.stop();
+      await store.close();
+    }
     await raw.query('DROP TABLE IF EXISTS bench_baseline').catch(() => undefined);
     await raw.end();
     await db.stop();

@@ -4,6 +4,7 @@
  */
 import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './database-settings';
 import { LOG_FORMATS, type LogFormat } from './logging';
+import { DEFAULT_WRITE_CONNECTIONS } from '../src/postgres/postgres-event-store';
 
 // No import of the Fastify app here: the CLI reads this module for every command, including the ones a
 // client-only install (without the server's packages) runs.
@@ -14,7 +15,6 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_READY_TIMEOUT_MS = 800;
 export const DEFAULT_MAX_FEED_STREAMS = 1000;
 export const DEFAULT_MAX_LONG_POLLS = 1000;
-export const DEFAULT_WRITE_CONNECTIONS = 4;
 
 export interface ConfigVariable {
   name: string;

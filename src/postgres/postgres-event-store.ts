@@ -53,10 +53,17 @@ export interface PostgresEventStoreOptions {
   /** Connections for reads, the diagnosis of refused writes and commit announcements; default 20. */
   poolSize?: number;
   /**
-   * Connections on which the store commits its own creates and appends; default 4. Writes that
+   * Connections on which the store commits its own creates and appends; default 2. Writes that
    * arrive while all are busy wait and go together, as one group in one transaction (see
    * group-committer.ts): fewer connections, bigger groups. Writes inside `inTransaction` use the
-   * caller's connection.
+   * caller's connection. Why 2: measured against 1 and 4 in one interleaved run
+   * (`BENCH_WRITE_CONNECTIONS=1,2,4 npm run bench -- append`, medians of 5 rounds), 2 led in
+   * process (1-event appends at 16 writers: 1.75x bare PostgreSQL, against 1.25x with 1 and 1.53x
+   * with 4) and over HTTP with 100-event appends (0.83x in process, against 0.79x and 0.56x): with
+   * one, the next group waits for the previous commit's WAL flush; with two, one group executes
+   * while the other flushes; with four, writes that arrive one by one over HTTP find a connection
+   * free and go in small groups, each paying its own commit. At one writer the count makes no
+   * difference (a write that finds a connection free goes at once).
    */
   writeConnections?: number;
   /**
@@ -79,6 +86,8 @@ export interface PostgresEventStoreOptions {
 }
 
 const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+/** See `writeConnections`. */
+export const DEFAULT_WRITE_CONNECTIONS = 2;
 
 /**
  * The event store on PostgreSQL: every write is one statement (alone, or with the writes waiting
@@ -131,7 +140,7 @@ export class PostgresEventStore implements EventStore {
     this.schema = options.schema ?? 'eventuate';
     this.sql = buildQueries(quoteIdent(this.schema));
     const groupWrite = groupWriteQuery(quoteIdent(this.schema));
-    const writeConnections = options.writeConnections ?? 4;
+    const writeConnections = options.writeConnections ?? DEFAULT_WRITE_CONNECTIONS;
     if (!Number.isSafeInteger(writeConnections) || writeConnections < 1) throw new ValidationError(`writeConnections must be an integer of at least 1, not ${writeConnections}`);
     const sessionSettings = {
       idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,

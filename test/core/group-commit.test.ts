@@ -224,6 +224,23 @@ describe('PostgresEventStore group commit', () => {
     await store.append({ entityType: 'Gate', entityId: blocker.entityId, expectedVersion: 1, events: events(1) });
   });
 
+  it('groups writers that append again as soon as their previous group answered them, rather than sending the first one alone', async () => {
+    const writers = 8;
+    const rounds = 6;
+    const entities = await Promise.all(Array.from({ length: writers }, () => store.create({ entityType: 'Loop', events: events(1) })));
+    const transactions = new Set<string>();
+    await Promise.all(
+      entities.map(async ({ entityId }) => {
+        for (let version = 1; version <= rounds; version++) {
+          transactions.add(transactionOf(await store.append({ entityType: 'Loop', entityId, expectedVersion: version, events: events(1) })).toString());
+        }
+      }),
+    );
+    // The writers start together and each round answers them together: one transaction a round. Taking the
+    // first writer answered alone to the free connection made two a round (a group of 1, then one of 7).
+    expect(transactions.size).toBeLessThanOrEqual(rounds + 1);
+  });
+
   it('sends a write that finds a committer free at once, as its own statement', async () => {
     const pool = (store as any).writePool;
     const connect = pool.connect.bind(pool);

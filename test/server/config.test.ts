@@ -24,7 +24,7 @@ describe('server configuration', () => {
       requestTimeoutMs: 30_000,
       maxConnections: 10_000,
       dbPoolSize: 20,
-      dbWriteConnections: 4,
+      dbWriteConnections: 2,
       dbTimeouts: { connectTimeoutMs: 2000, statementTimeoutMs: 5000, queryTimeoutMs: 6000, keepAliveMs: 10_000 },
       readyTimeoutMs: 800,
       dbFeedPoolSize: 4,
