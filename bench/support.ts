@@ -1,6 +1,6 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../event-store-server/embedded-postgres';
@@ -13,11 +13,16 @@ export interface BenchDatabase {
 /** DATABASE_URL, or a fresh embedded PostgreSQL with its default (durable) settings. */
 export async function benchDatabase(): Promise<BenchDatabase> {
   if (process.env.DATABASE_URL) return { connectionString: process.env.DATABASE_URL, stop: async () => undefined };
-  const pg = await startEmbeddedPostgres({
-    dataDir: mkdtempSync(join(tmpdir(), 'eventuate-bench-')),
-    postgresFlags: ['-c', 'max_connections=200'],
-  });
-  return { connectionString: pg.connectionString, stop: pg.stop };
+  const dataDir = mkdtempSync(join(tmpdir(), 'eventuate-bench-'));
+  const pg = await startEmbeddedPostgres({ dataDir, postgresFlags: ['-c', 'max_connections=200'] });
+  return {
+    connectionString: pg.connectionString,
+    // The data directory goes too: a run's database is of no use after it, and some are gigabytes.
+    stop: async () => {
+      await pg.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface BenchServer {
