@@ -18,6 +18,12 @@ export type { PublishedEvent } from './kafka-message';
 export { isMessageTooLarge } from './kafka-publisher';
 export { DEFAULT_MAX_MESSAGE_BYTES, MessageTooLargeError, storedEventMessageBytes } from './message-size';
 
+/**
+ * The feed's largest page: under a backlog, batches of 1,000 relayed 1.3-1.6× as many events a second
+ * as batches of 500 (measured with the mock broker); a relay that is caught up sends what it finds.
+ */
+export const DEFAULT_RELAY_BATCH_SIZE = MAX_PAGE_SIZE;
+
 export interface RelayOptions {
   /** The store whose feed is published (it must read the database at connectionString/schema). */
   store: FeedReader;
@@ -32,7 +38,7 @@ export interface RelayOptions {
   /** Relays with one name share a cursor and elect one leader. Default `eventuate-relay`. */
   relayName?: string;
   logger?: Logger;
-  /** Events per feed read and Kafka batch, at most the feed's largest page (1000). Default 500. */
+  /** Events per feed read and Kafka batch, at most the feed's largest page. Default DEFAULT_RELAY_BATCH_SIZE. */
   batchSize?: number;
   /** The fallback poll when no commit notification arrives. Default 5000 ms. */
   idleWaitMs?: number;
@@ -73,7 +79,7 @@ export function startRelay(options: RelayOptions): RunningRelay {
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   // Checked here: the feed would refuse every read of a larger page, and the relay retry for ever.
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? DEFAULT_RELAY_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_PAGE_SIZE) {
     throw new ValidationError(`the relay's batchSize must be an integer from 1 to ${MAX_PAGE_SIZE} (the feed's largest page), not ${batchSize}`, { field: 'batchSize' });
   }

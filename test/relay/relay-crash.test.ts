@@ -1,3 +1,4 @@
+import { DEFAULT_RELAY_BATCH_SIZE } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { collectTopics, eventually, kafkaBrokers, type KafkaCollector } from '../support/kafka-collector';
@@ -7,7 +8,7 @@ const ENTITIES = 50;
 const EVENTS_PER_ENTITY = 100;
 const EVENTS_PER_APPEND = 5;
 const TOTAL = ENTITIES * EVENTS_PER_ENTITY;
-const RELAY_BATCH_SIZE = 500;
+const RELAY_BATCH_SIZE = DEFAULT_RELAY_BATCH_SIZE;
 
 describe('event relay killed mid-stream', () => {
   let db: TestDatabase;
