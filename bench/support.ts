@@ -10,11 +10,13 @@ export interface BenchDatabase {
   stop(): Promise<void>;
 }
 
-/** DATABASE_URL, or a fresh embedded PostgreSQL with its default (durable) settings. */
+/** DATABASE_URL, or a fresh embedded PostgreSQL with its default (durable) settings and BENCH_PG_SETTINGS. */
 export async function benchDatabase(): Promise<BenchDatabase> {
   if (process.env.DATABASE_URL) return { connectionString: process.env.DATABASE_URL, stop: async () => undefined };
   const dataDir = mkdtempSync(join(tmpdir(), 'eventuate-bench-'));
-  const pg = await startEmbeddedPostgres({ dataDir, postgresFlags: ['-c', 'max_connections=200'] });
+  // BENCH_PG_SETTINGS="shared_buffers=1GB wal_compression=lz4": settings to try, as `-c` flags.
+  const settings = (process.env.BENCH_PG_SETTINGS ?? '').split(/\s+/).filter(Boolean).flatMap((setting) => ['-c', setting]);
+  const pg = await startEmbeddedPostgres({ dataDir, postgresFlags: ['-c', 'max_connections=200', ...settings] });
   return {
     connectionString: pg.connectionString,
     // The data directory goes too: a run's database is of no use after it, and some are gigabytes.
