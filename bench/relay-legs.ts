@@ -6,7 +6,8 @@
  *   relay read -> Kafka ack: until the broker acknowledged the batch holding it (acks -1)
  *   Kafka ack -> handler:    until the subscriber's handler ran (mostly the consumer's fetch wait)
  *   append -> Kafka ack:     the first two together, the issue's target (p99 10 ms)
- * Then a burst (BENCH_BURST events, 100 per append, 8 writers) relayed with the subscriber keeping up.
+ * Then a burst (BENCH_BURST events, 100 per append, 8 writers) relayed while it is written (bounded by
+ * the write rate), and the same as a backlog: written while the relay is stopped, then relayed.
  * Run: npm run bench -- relay-legs   (BENCH_MAX_WAIT sets the consumer's fetch wait; librdkafka's
  * mock broker holds every fetch that long, real Kafka answers at once.)
  */
@@ -118,7 +119,8 @@ async function latencyAtRate(store: PostgresEventStore): Promise<void> {
   leg('append -> handler', measured, committedAt, handledAt);
 }
 
-async function burstThroughput(store: PostgresEventStore): Promise<void> {
+/** BENCH_BURST events, 100 per append, by 8 writers; how long writing them took. */
+async function writeBurst(store: PostgresEventStore): Promise<{ ids: string[]; seconds: number }> {
   const appends = Math.ceil(BURST_EVENTS / 100);
   const ids: string[] = [];
   const start = performance.now();
@@ -131,7 +133,12 @@ async function burstThroughput(store: PostgresEventStore): Promise<void> {
       }
     }),
   );
-  const written = (performance.now() - start) / 1000;
+  return { ids, seconds: (performance.now() - start) / 1000 };
+}
+
+async function burstThroughput(store: PostgresEventStore): Promise<void> {
+  const start = performance.now();
+  const { ids, seconds: written } = await writeBurst(store);
   await until(ids, ackedAt, 120_000);
   const acked = (performance.now() - start) / 1000;
   await until(ids, handledAt, 120_000);
@@ -148,15 +155,17 @@ async function main(): Promise<void> {
   const store = await PostgresEventStore.connect({ connectionString: database.connectionString, schema });
   const brokers = kafka.brokers.split(',');
   const logger = pino({ level: 'warn' });
-  const relay = startRelay({
-    store: timedFeed(store),
-    connectionString: database.connectionString,
-    schema,
-    brokers,
-    topicPrefix: prefix,
-    logger,
-    publisher: timedPublisher(new KafkaPublisher({ brokers, topicPrefix: prefix, clientId: 'bench-legs', requestTimeoutMs: 10_000, maxMessageBytes: 1_000_000 })),
-  });
+  const startTimedRelay = () =>
+    startRelay({
+      store: timedFeed(store),
+      connectionString: database.connectionString,
+      schema,
+      brokers,
+      topicPrefix: prefix,
+      logger,
+      publisher: timedPublisher(new KafkaPublisher({ brokers, topicPrefix: prefix, clientId: 'bench-legs', requestTimeoutMs: 10_000, maxMessageBytes: 1_000_000 })),
+    });
+  let relay = startTimedRelay();
   const manager = new SubscriptionManager({
     source: kafkaSource({ brokers, topicPrefix: prefix, maxWaitTimeMs: MAX_WAIT_MS }),
     deadLetters: memoryDeadLetters(),
@@ -171,6 +180,17 @@ async function main(): Promise<void> {
     console.log(`Kafka: ${process.env.KAFKA_BROKERS ? kafka.brokers : "librdkafka's mock broker (kcat)"}; relay in the appending process`);
     await latencyAtRate(store);
     await burstThroughput(store);
+    // A backlog: the relay stopped while the burst is written, then started on it.
+    await relay.stop();
+    const backlog = await writeBurst(store);
+    const started = performance.now();
+    relay = startTimedRelay();
+    await until(backlog.ids, ackedAt, 120_000);
+    const acked = (performance.now() - started) / 1000;
+    await until(backlog.ids, handledAt, 120_000);
+    const handled = (performance.now() - started) / 1000;
+    report(`backlog of ${backlog.ids.length} events: relayed to Kafka (acknowledged)`, backlog.ids.length / acked, 'events/s');
+    report('backlog: handled by the subscriber', backlog.ids.length / handled, 'events/s');
   } finally {
     await manager.stop();
     await relay.stop();

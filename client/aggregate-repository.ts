@@ -8,6 +8,7 @@ import { aggregateModelOf, type AggregateClass, type AggregateModel } from './de
 import { jitteredBackoffMs, sleep } from '../src/backoff';
 import { requireRoundTrip, serializeEvent } from './serialization';
 import { shouldTakeSnapshot, type SnapshotStrategy } from './snapshot-strategy';
+import { newEventId } from '../src/event-id';
 
 export interface AggregateRepositoryOptions<A> {
   /** How many times `update` runs the command against a fresh read when writers collide. Default 10. */
@@ -196,7 +197,7 @@ export class AggregateRepository<A> {
       const serialized = serializeEvent(event);
       requireRoundTrip(event, serialized);
       const { eventType, eventData, schemaVersion } = serialized;
-      return { eventId: randomUUID(), eventType, eventData, metadata: buildEventMetadata(schemaVersion, options) };
+      return { eventId: newEventId(), eventType, eventData, metadata: buildEventMetadata(schemaVersion, options) };
     });
   }
 

@@ -23,6 +23,7 @@ import type {
 import { checkEntityId, checkEntityType, checkEventId } from '../src/validation';
 import { errorFromProblem, ProblemBody } from './problem-errors';
 import { jitteredBackoffMs, sleep } from '../src/backoff';
+import { newEventId } from '../src/event-id';
 
 export interface HttpEventStoreOptions {
   /** The server's base URL, e.g. http://localhost:8080 */
@@ -204,7 +205,7 @@ export class HttpEventStore implements EventStore {
 }
 
 function withIds(events: EventToAppend[]): EventToAppend[] {
-  return events.map((e) => (e.eventId ? e : { ...e, eventId: uuidv4() }));
+  return events.map((e) => (e.eventId ? e : { ...e, eventId: newEventId() }));
 }
 
 function enc(segment: string): string {

@@ -33,6 +33,7 @@ import {
   checkVersion,
   pageSize,
 } from '../validation';
+import { newEventId } from '../event-id';
 
 interface EntityRecord {
   entityType: string;
@@ -99,7 +100,7 @@ export class InMemoryEventStore implements EventStore, CommitWaiter {
     const transactionId = ++this.transactions;
     const stored = request.events.map((e, i) => {
       const event: StoredEvent = {
-        eventId: e.eventId?.toLowerCase() ?? uuidv4(),
+        eventId: e.eventId?.toLowerCase() ?? newEventId(),
         entityType,
         entityId,
         entityVersion: expectedVersion + i + 1,

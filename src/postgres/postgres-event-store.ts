@@ -45,6 +45,7 @@ import { issuerOf, StoreIdentityRow } from './store-identity';
 import { GroupCommitter } from './group-committer';
 import { groupWriteQuery } from './group-write-query';
 import { Queryable, Row, WriteTarget } from './write-target';
+import { newEventId } from '../event-id';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
@@ -228,7 +229,7 @@ export class PostgresEventStore implements EventStore {
     const target = targetFor(issuer);
     const { entityType, entityId, expectedVersion, triggeringEventToken, snapshot } = request;
     const events = request.events.map((e) => ({
-      eventId: e.eventId?.toLowerCase() ?? uuidv4(),
+      eventId: e.eventId?.toLowerCase() ?? newEventId(),
       eventType: e.eventType,
       eventData: e.eventData,
       metadata: e.metadata ?? {},

@@ -108,6 +108,19 @@ export function eventStoreContract(name: string, open: (options: ContractStoreOp
       expect((await store.listEntities(t)).entities).toEqual([]);
     });
 
+    it('gives events it names time-ordered UUIDv7 ids, and keeps ids the caller chose whatever their version', async () => {
+      const t = type();
+      const { entityId } = await store.create({ entityType: t, events: opened(2) });
+      const chosen = uuidv4();
+      await store.append({ entityType: t, entityId, expectedVersion: 2, events: [{ ...opened(1)[0], eventId: chosen }] });
+      const ids = (await store.history(t, entityId)).events.map((e) => e.eventId);
+      expect(ids[0][14]).toBe('7');
+      expect(ids[1][14]).toBe('7');
+      // v7 ids sort as they were made: the 48-bit millisecond time first, then a counter within the millisecond.
+      expect(ids[0] < ids[1]).toBe(true);
+      expect(ids[2]).toBe(chosen);
+    });
+
     it('returns the first result when an append is retried with the same event ids', async () => {
       const t = type();
       const { entityId } = await store.create({ entityType: t, events: opened(1) });
