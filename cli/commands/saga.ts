@@ -1,4 +1,5 @@
 import { sagaTimeline, sagaTimelineOutcome, type SagaTimelineEntry } from '../../client/sagas/saga-timeline';
+import { noDeadlineSchedulerFix } from '../../client/sagas/saga-pending-deadlines';
 import type { StoredEvent } from '../../src/model';
 import { shortened } from '../support/event-format';
 import { parseCommandArgs, reportingErrors, SERVER_OPTIONS_HELP, serverConnection, serverOptions, serverStore, UsageError } from '../support/client-args';
@@ -7,7 +8,8 @@ import type { Command } from './command';
 const USAGE = `usage: eventuate-local saga <sagaType> <sagaId> [--url URL] [--api-key KEY] [--json]
 
 Prints an orchestrated saga's timeline, read from its instance's history: each step's command and the
-participant it went to, the replies and how long each took, compensations, and how the saga ended.
+participant it went to, the replies and how long each took, compensations, and how the saga ended;
+then each deadline it still waits on, with its due time and how overdue it is.
 <sagaType> is the saga's name (defineSaga's first argument), <sagaId> the instance's id.
 --json prints each timeline entry as one JSON document per line.
 ${SERVER_OPTIONS_HELP}`;
@@ -47,6 +49,7 @@ export const command: Command = {
           const last = timeline[timeline.length - 1];
           console.log(`${sagaType} ${sagaId}: ${sagaTimelineOutcome(timeline)}, ${timeline.length} events over ${last.sinceStartMs} ms, started ${timeline[0].createdAt}`);
           for (const line of timelineLines(timeline)) console.log(`  ${line}`);
+          for (const line of pendingDeadlineLines(sagaType, timeline)) console.log(line);
         }
         return 0;
       });
@@ -57,6 +60,24 @@ export const command: Command = {
     }
   },
 };
+
+/** Past due by more than this, a deadline is not just waiting for a scheduler's next poll: the fix is named. */
+const STALLED_AFTER_MS = 30_000;
+
+/** The deadlines the saga waits on: due in N s, or overdue by N s (and, long overdue, what to do). */
+function pendingDeadlineLines(sagaType: string, timeline: SagaTimelineEntry[]): string[] {
+  return timeline.flatMap(({ pendingDeadline: pending, step, what }) => {
+    if (pending === undefined) return [];
+    const dueMs = Date.parse(pending.dueAt) - Date.now();
+    const when = pending.overdueMs > 0 ? `overdue by ${seconds(pending.overdueMs)} s` : `due in ${seconds(dueMs)} s`;
+    const line = `waiting on ${step === undefined ? '' : `${step}: `}${what === 'deadline set' ? 'its deadline' : 'its compensation retry'} ${pending.deadlineId}, due ${pending.dueAt}, ${when}`;
+    return pending.overdueMs > STALLED_AFTER_MS ? [line, `  ${noDeadlineSchedulerFix(sagaType)}`] : [line];
+  });
+}
+
+function seconds(ms: number): number {
+  return Math.round(Math.max(0, ms) / 1000);
+}
 
 const COMMANDS = new Set(['SagaStepRequested', 'SagaCompensationRequested']);
 

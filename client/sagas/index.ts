@@ -3,6 +3,9 @@ export { defineSaga, SagaBuilder, SagaDefinition, SagaStepBuilder } from './saga
 export type { CompensationBackoff, ParticipantInvocation, ReplyRecorder, SagaFailure, SagaHooks, SagaOptions, SagaStep } from './saga-definition';
 export { sagaOrchestrator, SagaOrchestrator } from './saga-orchestrator';
 export type { SagaOrchestratorOptions, SagaState } from './saga-orchestrator';
+export type { OverdueSagaDeadline } from './saga-deadline-watch';
+export { sagaPendingDeadlines } from './saga-pending-deadlines';
+export type { SagaPendingDeadline } from './saga-pending-deadlines';
 export { sagaParticipant, SagaParticipant } from './saga-participant';
 export type { SagaParticipantOptions } from './saga-participant';
 export type { SagaSubscriberOptions } from './saga-subscriber-model';

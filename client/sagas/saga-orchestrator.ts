@@ -11,15 +11,22 @@ import { attemptHandling, type DispatchOutcome } from '../subscriptions/subscrib
 import type { SubscriberRuntime } from '../subscriptions/subscriber-runtime';
 import type { SagaDefinition, SagaFailure } from './saga-definition';
 import { SagaCompleted, SagaFailed, SagaRolledBack } from './saga-events';
-import type { DeadlineFired } from '../deadlines/deadline-events';
 import { RecordDeadline, RecordReply, StartSaga, sagaInstanceClass, type PendingSagaCommand, type SagaInstance, type SagaStatus } from './saga-instance';
 import { sagaReplyAddressOf, SAGA_METADATA_KEYS } from './saga-metadata';
 import { sagaSubscriberModel, type SagaSubscriberOptions } from './saga-subscriber-model';
 import { PARTICIPANT_RECORD_TYPES } from './participant-record-types';
+import { SagaDeadlineWatch, type OverdueSagaDeadline } from './saga-deadline-watch';
+import type { DeadlineFired } from '../deadlines/deadline-events';
 
 export interface SagaOrchestratorOptions extends SagaSubscriberOptions {
   /** Default: pino at LOG_LEVEL. */
   logger?: Logger;
+  /**
+   * How long past its due time a saga's deadline (a step's, a compensation retry's) may stay unfired
+   * before the orchestrator logs it as an error and lists it in `overdueDeadlines()`: no deadline
+   * scheduler fires the saga's type. Default 30 s; more than a scheduler's pollMs plus its leaseMs.
+   */
+  overdueAfterMs?: number;
 }
 
 /** A saga instance as the store has it now. */
@@ -54,6 +61,7 @@ export class SagaOrchestrator<D extends object> implements SubscriberRuntime {
   readonly subscriberModel: SubscriberModel;
   private readonly instances: AggregateRepository<SagaInstance>;
   private logger: Logger;
+  private readonly deadlineWatch: SagaDeadlineWatch;
 
   constructor(
     readonly definition: SagaDefinition<D>,
@@ -66,10 +74,22 @@ export class SagaOrchestrator<D extends object> implements SubscriberRuntime {
       SagaOrchestrator,
       `saga.${definition.name}`,
       [definition.name, ...definition.participantTypes.filter((type) => type !== definition.name)],
-      ['SagaCompleted', 'SagaRolledBack', 'SagaFailed', 'DeadlineFired', ...replies],
+      ['SagaCompleted', 'SagaRolledBack', 'SagaFailed', 'DeadlineScheduled', 'DeadlineFired', 'DeadlineCancelled', ...replies],
       options,
     );
     this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+    const overdueAfterMs = options.overdueAfterMs ?? 30_000;
+    if (!Number.isFinite(overdueAfterMs) || overdueAfterMs <= 0) throw new TypeError(`sagaOrchestrator '${definition.name}': overdueAfterMs must be a positive number of milliseconds, not ${overdueAfterMs}`);
+    this.deadlineWatch = new SagaDeadlineWatch(definition.name, store, overdueAfterMs);
+  }
+
+  /**
+   * The deadlines of this saga's instances still unfired `overdueAfterMs` past their due time,
+   * confirmed in the store and logged as errors: no deadline scheduler fires this saga's type. Empty
+   * when all is well; an entry leaves when the orchestrator reads its deadline fired or cancelled.
+   */
+  overdueDeadlines(): OverdueSagaDeadline[] {
+    return this.deadlineWatch.overdue();
   }
 
   /**
@@ -98,16 +118,35 @@ export class SagaOrchestrator<D extends object> implements SubscriberRuntime {
 
   async open(logger: Logger): Promise<{ runner: EventRunner }> {
     this.logger = logger;
+    this.deadlineWatch.start(logger);
     return { runner: { dispatch: (event, signal) => this.dispatch(event, signal) } };
   }
 
-  async closed(): Promise<void> {}
+  async closed(): Promise<void> {
+    await this.deadlineWatch.stop();
+  }
 
   private async dispatch(stored: StoredEvent, signal?: AbortSignal): Promise<DispatchOutcome> {
     if (stored.entityType === this.definition.name) {
-      if (stored.eventType === 'DeadlineFired') return attemptHandling(this.subscriberModel, this.logger, stored, signal, () => this.deadlineFired(stored));
+      // The deadline watch learns of each deadline from the saga's own stream (see SagaDeadlineWatch).
+      const deadlineId = String(stored.eventData.deadlineId);
+      if (stored.eventType === 'DeadlineScheduled') {
+        this.deadlineWatch.scheduled(stored.entityId, deadlineId, String(stored.eventData.dueAt));
+        return { kind: 'handled' };
+      }
+      if (stored.eventType === 'DeadlineCancelled') {
+        this.deadlineWatch.settled(deadlineId, this.logger);
+        return { kind: 'handled' };
+      }
+      if (stored.eventType === 'DeadlineFired') {
+        // Fired is all the watch asks (whether the saga then decides is the subscriber's failure policy's business).
+        this.deadlineWatch.settled(deadlineId, this.logger);
+        return attemptHandling(this.subscriberModel, this.logger, stored, signal, () => this.deadlineFired(stored));
+      }
       if (!['SagaCompleted', 'SagaRolledBack', 'SagaFailed'].includes(stored.eventType)) return { kind: 'skipped' };
-      return attemptHandling(this.subscriberModel, this.logger, stored, signal, () => this.ended(stored));
+      const outcome = await attemptHandling(this.subscriberModel, this.logger, stored, signal, () => this.ended(stored));
+      this.deadlineWatch.sagaEnded(stored.entityId);
+      return outcome;
     }
     const address = sagaReplyAddressOf(stored.metadata);
     if (address === undefined || address.sagaType !== this.definition.name) return { kind: 'skipped' };

@@ -1,4 +1,5 @@
 import type { JsonObject, StoredEvent } from '../../src/model';
+import { sagaPendingDeadlines } from './saga-pending-deadlines';
 
 /** One entry of a saga's timeline: an event of its stream, told as what happened to which step. */
 export interface SagaTimelineEntry {
@@ -19,6 +20,12 @@ export interface SagaTimelineEntry {
   tookMs?: number;
   /** For a reply: the participant's event, readable with the history or the console. */
   replyEventId?: string;
+  /**
+   * For a deadline the saga still waits on (neither fired nor cancelled, the saga not ended): when it
+   * is due and how long past that it is at the time asked. Overdue by more than a scheduler's poll
+   * means no deadline scheduler fires this saga's type.
+   */
+  pendingDeadline?: { deadlineId: string; dueAt: string; overdueMs: number };
 }
 
 /** The saga event types this timeline knows; any other event of the stream is shown as it is, never dropped. */
@@ -29,7 +36,8 @@ const TERMINAL: Record<string, string> = { SagaCompleted: 'completed', SagaRolle
  * compensations with their timings: what `eventuate-local saga` prints and the examples show. An
  * event type it does not know (a newer framework's) becomes an entry naming it, so nothing is hidden.
  */
-export function sagaTimeline(events: readonly StoredEvent[]): SagaTimelineEntry[] {
+export function sagaTimeline(events: readonly StoredEvent[], now: number = Date.now()): SagaTimelineEntry[] {
+  const pendingDeadlines = new Map(sagaPendingDeadlines(events, now).map((deadline) => [deadline.deadlineId, deadline]));
   const started = events.length > 0 ? Date.parse(events[0].createdAt) : 0;
   const sentAt = new Map<string, { at: number; participant: { entityType: string; entityId: string } }>();
   const deadlines = new Map<string, { step?: string; retry: boolean }>();
@@ -70,7 +78,9 @@ export function sagaTimeline(events: readonly StoredEvent[]): SagaTimelineEntry[
         const deadline = { step: typeof payload.step === 'string' ? payload.step : undefined, retry: payload.kind === 'compensationRetry' };
         deadlines.set(String(data.deadlineId), deadline);
         const what = deadline.retry ? `compensation retry scheduled (attempt ${String(payload.attempt)})` : 'deadline set';
-        return { ...base, step: deadline.step, what, detail: `due ${String(data.dueAt)}` };
+        const pending = pendingDeadlines.get(String(data.deadlineId));
+        const pendingDeadline = pending && { deadlineId: pending.deadlineId, dueAt: pending.dueAt, overdueMs: pending.overdueMs };
+        return { ...base, step: deadline.step, what, detail: `due ${String(data.dueAt)}`, ...(pendingDeadline && { pendingDeadline }) };
       }
       case 'DeadlineFired':
       case 'DeadlineCancelled': {

@@ -22,6 +22,7 @@ const command = (step: string, commandId: string, participantId: string, command
 describe('eventuate-local saga against a running server', () => {
   let server: ServerFixture;
   const sagaType = `TripSaga${Date.now().toString(36)}`;
+  const stalledDueAt = new Date(Date.now() - 60_000).toISOString();
 
   beforeAll(async () => {
     server = await serverFixture();
@@ -46,6 +47,16 @@ describe('eventuate-local saga against a running server', () => {
       await server.store.append({ entityType: sagaType, entityId: 's-1', expectedVersion: version, events });
       version += events.length;
     }
+    // A saga that waits on a deadline due a minute ago, which no scheduler fired.
+    await server.store.create({
+      entityType: sagaType,
+      entityId: 's-stalled',
+      events: [
+        { eventType: 'SagaStarted', eventData: { data: { tripId: 't-2' } } },
+        { eventType: 'SagaStepRequested', eventData: command('bookHotel', 'c-9', 'h-1', 'BookRoom') },
+        { eventType: 'DeadlineScheduled', eventData: { deadlineId: 'd-9', name: 'saga step bookHotel', dueAt: stalledDueAt, payload: { step: 'bookHotel', commandId: 'c-9', ms: 1000 } } },
+      ],
+    });
     await server.store.create({ entityType: sagaType, entityId: 'not-a-saga', events: [{ eventType: 'AccountOpened', eventData: {} }] });
   });
   afterAll(() => server.close());
@@ -64,6 +75,24 @@ describe('eventuate-local saga against a running server', () => {
     expect(cells[5].slice(2)).toEqual(['bookHotel', 'compensation sent', '→ Hotel h-1', 'CancelRoom {"tripId":"t-1"}']);
     expect(cells[6].slice(2, 5)).toEqual(['bookHotel', 'compensated', '← Hotel h-1']);
     expect(cells[7].slice(2)).toEqual(['rentCar', 'rolled back', 'CarRental refused RentCar: NoCarAvailableError: no car left']);
+  });
+
+  it('ends with the deadlines the saga waits on: due when, overdue by how long, and the fix when long overdue', async () => {
+    const { code, stdout } = await cli(['saga', sagaType, 's-stalled', '--url', server.url]);
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toContain(`${sagaType} s-stalled: running, 3 events`);
+    expect(lines[3]).toMatch(/^ {2}v3 .*bookHotel {2}deadline set +due /);
+    const waiting = new RegExp(`^waiting on bookHotel: its deadline d-9, due ${stalledDueAt.replace(/\./g, '\\.')}, overdue by (\\d+) s$`).exec(lines[4]);
+    expect(waiting).not.toBeNull();
+    // At least the minute it was due before the test began, at most the time since then (the machine may be slow).
+    expect(Number(waiting![1])).toBeGreaterThanOrEqual(60);
+    expect(Number(waiting![1])).toBeLessThanOrEqual(Math.ceil((Date.now() - Date.parse(stalledDueAt)) / 1000));
+    expect(lines[5]).toContain(`no deadlineScheduler fires deadlines of entity type '${sagaType}'`);
+    expect(lines[5]).toContain(`start one with entityTypes including '${sagaType}'`);
+    const json = (await cli(['saga', sagaType, 's-stalled', '--url', server.url, '--json'])).stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(json[2].pendingDeadline).toMatchObject({ deadlineId: 'd-9', dueAt: stalledDueAt });
+    expect(json[2].pendingDeadline.overdueMs).toBeGreaterThanOrEqual(60_000);
   });
 
   it('--json prints each timeline entry as one JSON line', async () => {

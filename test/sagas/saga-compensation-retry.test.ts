@@ -92,8 +92,14 @@ describe('compensation retries with backoff on PostgreSQL (PatientOrderSaga: wai
     expect(sent).toHaveLength(3);
     // Each attempt waited its backoff after the refusal before it (1 s, then 2 s capped at 1.5 s).
     const refused = events.filter((e) => e.eventType === 'SagaCompensationFailed').map((e) => Date.parse(e.createdAt));
-    expect(sent[1] - refused[0]).toBeGreaterThanOrEqual(1000);
-    expect(sent[2] - refused[1]).toBeGreaterThanOrEqual(1500);
+    const dueAt = events.filter((e) => e.eventType === 'DeadlineScheduled').map((e) => Date.parse(String(e.eventData.dueAt)));
+    expect(dueAt).toHaveLength(2);
+    // Sent no sooner than due; due a backoff after the decision, which the orchestrator takes (its clock)
+    // a moment before the refusal's append commits (its createdAt, the database's clock): hence the 100 ms.
+    expect(sent[1]).toBeGreaterThanOrEqual(dueAt[0]);
+    expect(sent[2]).toBeGreaterThanOrEqual(dueAt[1]);
+    expect(dueAt[0] - refused[0]).toBeGreaterThanOrEqual(1000 - 100);
+    expect(dueAt[1] - refused[1]).toBeGreaterThanOrEqual(1500 - 100);
 
     const told = sagaTimeline(events).map((entry) => `${entry.step ?? ''} ${entry.what}`.trim());
     expect(told).toEqual([

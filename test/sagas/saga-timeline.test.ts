@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../src/model';
-import { sagaTimeline, sagaTimelineOutcome } from '../../client';
+import { sagaPendingDeadlines, sagaTimeline, sagaTimelineOutcome } from '../../client';
 
 let version = 0;
 function event(eventType: string, eventData: Record<string, any>, atMs: number): StoredEvent {
@@ -47,5 +47,25 @@ describe('sagaTimeline', () => {
   it('shows an event type it does not know as it is rather than leaving it out', () => {
     const entries = sagaTimeline([event('SagaStarted', { data: {} }, 0), event('SagaDeadlineSet', { step: 'bookFlight', dueAt: '2026-01-01T00:05:00Z' }, 5)]);
     expect(entries[1]).toMatchObject({ step: 'bookFlight', what: 'SagaDeadlineSet', detail: '{"step":"bookFlight","dueAt":"2026-01-01T00:05:00Z"}', sinceStartMs: 5 });
+  });
+
+  it('marks the deadlines the saga still waits on with their due time and how overdue they are at the time asked; fired, cancelled or the saga ended, none', () => {
+    const due = Date.UTC(2026, 0, 1) + 1000;
+    const scheduled = (deadlineId: string, payload: Record<string, unknown>, atMs: number) => event('DeadlineScheduled', { deadlineId, name: 'n', dueAt: new Date(due).toISOString(), payload }, atMs);
+    const events = [
+      event('SagaStarted', { data: {} }, 0),
+      event('SagaStepRequested', command('bookFlight', 'c-1', 'Flight', 'f-1', 'BookSeat'), 1),
+      scheduled('d-1', { step: 'bookFlight', commandId: 'c-1' }, 1),
+      event('DeadlineCancelled', { deadlineId: 'd-1' }, 5),
+      event('SagaStepRequested', command('rentCar', 'c-2', 'CarRental', 'k-1', 'RentCar'), 6),
+      scheduled('d-2', { step: 'rentCar', commandId: 'c-2' }, 6),
+    ];
+    const at = (entries: ReturnType<typeof sagaTimeline>) => entries.filter((e) => e.eventType === 'DeadlineScheduled').map((e) => e.pendingDeadline);
+    expect(at(sagaTimeline(events, due + 12_345))).toEqual([undefined, { deadlineId: 'd-2', dueAt: new Date(due).toISOString(), overdueMs: 12_345 }]);
+    expect(at(sagaTimeline(events, due - 500))).toEqual([undefined, { deadlineId: 'd-2', dueAt: new Date(due).toISOString(), overdueMs: 0 }]);
+    expect(at(sagaTimeline([...events, event('DeadlineFired', { deadlineId: 'd-2', name: 'n', dueAt: new Date(due).toISOString(), payload: {} }, 2000)], due + 5000))).toEqual([undefined, undefined]);
+    expect(at(sagaTimeline([...events, event('SagaFailed', { data: {}, step: 'rentCar', error: 'x' }, 2000)], due + 5000))).toEqual([undefined, undefined]);
+    const retry = [...events.slice(0, 2), scheduled('d-3', { kind: 'compensationRetry', step: 'bookFlight', compensates: 'c-1', attempt: 2 }, 3)];
+    expect(sagaPendingDeadlines(retry, due + 1000)).toEqual([{ deadlineId: 'd-3', step: 'bookFlight', kind: 'compensationRetry', dueAt: new Date(due).toISOString(), overdueMs: 1000 }]);
   });
 });
