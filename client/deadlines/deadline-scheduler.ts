@@ -7,13 +7,14 @@ import type { EventStore } from '../../src/event-store';
 import type { JsonObject } from '../../src/model';
 import { buildEventMetadata } from '../event-metadata';
 import { postgresProjection, type PostgresProjection } from '../projections/postgres-projection';
+import { onNewEntityTypesOption, type OnNewEntityTypes } from '../projections/projection-entity-types';
+import { ProjectionEntityTypesError } from '../projections/projection-errors';
 import { serializeEvent } from '../serialization';
 import type { SubscriberModel } from '../decorators/event-subscriber';
 import type { SubscriberRuntime } from '../subscriptions/subscriber-runtime';
 import type { SagaDefinition } from '../sagas/saga-definition';
 import { DeadlineCancelled, DeadlineFired, DeadlineScheduled, deadlineEventId } from './deadline-events';
 import { DEADLINE_TABLE, deadlineIndexClass, type DeadlineStatus } from './deadline-index';
-import { STATE_TABLE, readState } from '../projections/projection-tables';
 
 /** The deadline index cannot serve this scheduler as it stands; the message names the fix. */
 export class DeadlineIndexError extends Error {
@@ -41,7 +42,7 @@ export interface DeadlineSchedulerOptions {
    * the index is rebuilt from the store's feed before the scheduler starts (blue-green; firing again a
    * deadline already fired writes nothing: its token is taken).
    */
-  onNewEntityTypes?: 'refuse' | 'rebuild';
+  onNewEntityTypes?: OnNewEntityTypes;
   logger?: Logger;
 }
 
@@ -101,7 +102,6 @@ export class DeadlineScheduler implements SubscriberRuntime {
   private readonly ownsPool: boolean;
   private readonly pollMs: number;
   private readonly leaseMs: number;
-  private readonly onNewEntityTypes: 'refuse' | 'rebuild';
   private logger: Logger;
   private polling?: { stop: AbortController; done: Promise<void> };
 
@@ -117,11 +117,10 @@ export class DeadlineScheduler implements SubscriberRuntime {
     this.schema = options.schema ?? 'eventuate_deadlines';
     this.pollMs = positive(options.pollMs ?? 1000, 'pollMs');
     this.leaseMs = positive(options.leaseMs ?? 30_000, 'leaseMs');
-    this.onNewEntityTypes = options.onNewEntityTypes ?? 'refuse';
-    if (this.onNewEntityTypes !== 'refuse' && this.onNewEntityTypes !== 'rebuild') throw new TypeError(`deadlineScheduler: onNewEntityTypes is 'refuse' or 'rebuild', not ${String(this.onNewEntityTypes)}`);
+    const onNewEntityTypes = onNewEntityTypesOption(options.onNewEntityTypes, 'deadlineScheduler');
     this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
     const Index = deadlineIndexClass(this.schema, this.entityTypes);
-    this.index = postgresProjection(new Index(), { pool: this.pool, schema: this.schema, feed: this.store, logger: this.logger });
+    this.index = postgresProjection(new Index(), { pool: this.pool, schema: this.schema, feed: this.store, onNewEntityTypes, logger: this.logger });
   }
 
   get subscriberModel(): SubscriberModel {
@@ -171,9 +170,9 @@ export class DeadlineScheduler implements SubscriberRuntime {
 
   async open(logger: Logger) {
     this.logger = logger;
-    // Before the index opens: opening records the entity types it reads now.
-    await this.catchUpAddedEntityTypes();
-    const opened = await this.index.open(logger);
+    const opened = await this.index.open(logger).catch((error: unknown) => {
+      throw error instanceof ProjectionEntityTypesError ? this.notIndexed(error) : error;
+    });
     const stop = new AbortController();
     this.polling = { stop, done: this.poll(stop.signal) };
     return opened;
@@ -235,27 +234,13 @@ export class DeadlineScheduler implements SubscriberRuntime {
     }
   }
 
-  /** The entity types this scheduler reads that the existing index was not built from; [] for a new index. */
-  private async entityTypesNotIndexed(): Promise<string[]> {
-    const state = await readState(this.pool, this.schema);
-    // No index yet: it is built from the beginning of the feed when it opens.
-    if (state === undefined) return [];
-    return this.entityTypes.filter((type) => !state.entityTypes.includes(type));
-  }
-
-  private async catchUpAddedEntityTypes(): Promise<void> {
-    const added = await this.entityTypesNotIndexed();
-    if (added.length === 0) return;
-    const what = `deadline index '${this.schema}' was built for entity types other than ${added.join(', ')}, which this scheduler now reads`;
-    if (this.onNewEntityTypes === 'refuse') {
-      throw new DeadlineIndexError(
-        `${what}: their deadlines scheduled until now are not in it and would never fire. Rebuild it from the store: deadlineScheduler({ ..., onNewEntityTypes: 'rebuild' }) (once), or give this scheduler another schema`,
-      );
-    }
-    this.logger.info({ subscriberId: this.index.name, added }, `${what}: rebuilding it from the store's feed`);
-    await this.index.rebuild();
-    // Recorded only now: a rebuild cut short leaves the old types recorded, so the next start rebuilds again.
-    await this.pool.query(`UPDATE "${this.schema}".${STATE_TABLE} SET entity_types = $1`, [this.entityTypes]);
+  /** The index's refusal of added entity types, said of deadlines. */
+  private notIndexed(error: ProjectionEntityTypesError): DeadlineIndexError {
+    return new DeadlineIndexError(
+      `deadline index '${this.schema}' was built for entity types other than ${error.added.join(', ')}, which this scheduler now reads: their deadlines scheduled until now are not in it and would never fire. ` +
+        "Rebuild it from the store: deadlineScheduler({ ..., onNewEntityTypes: 'rebuild' }) (once), or give this scheduler another schema",
+      { cause: error },
+    );
   }
 
   private requireOwnerType(entityType: string): void {

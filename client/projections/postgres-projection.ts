@@ -7,7 +7,8 @@ import { projectionModelOf, type ProjectionModel } from '../decorators/projectio
 import type { CursorStore } from '../subscriptions/cursor-store';
 import { entityTypesOf } from '../subscriptions/subscriber-entity-types';
 import type { SubscriberRuntime } from '../subscriptions/subscriber-runtime';
-import { ProjectionStoppedError, ProjectionVersionError, ProjectionWaitTimeoutError } from './projection-errors';
+import { entityTypesChange, onNewEntityTypesOption, type OnNewEntityTypes } from './projection-entity-types';
+import { ProjectionEntityTypesError, ProjectionStoppedError, ProjectionVersionError, ProjectionWaitTimeoutError } from './projection-errors';
 import { rebuildProjection, type RebuildFeed, type RebuildOptions, type RebuildResult } from './projection-rebuild';
 import { ProjectionRunner, copyLockKey, scopeToCopy } from './projection-runner';
 import { STATE_TABLE, advanceCheckpoint, appliedVersion, createBookkeeping, readState, type ProjectionState } from './projection-tables';
@@ -27,6 +28,13 @@ export interface PostgresProjectionOptions {
   feed?: RebuildFeed | { url: string; apiKey?: string };
   /** When the tables were built by another version of the projection: rebuild them at start (the old ones serve meanwhile) instead of refusing to start. Default false. */
   rebuildOnVersionChange?: boolean;
+  /**
+   * When it reads entity types its tables were not built from (a type added to entityTypes later)
+   * and its checkpoint is past their earlier events: 'refuse' (default): start fails with
+   * ProjectionEntityTypesError; 'rebuild': the tables are rebuilt from the feed first (the old ones
+   * serve meanwhile), and the new types recorded once that succeeded.
+   */
+  onNewEntityTypes?: OnNewEntityTypes;
   logger?: Logger;
 }
 
@@ -60,6 +68,7 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
   private haltedBy?: Error;
   private readonly applied = { applied: 0, redeliveries: 0 };
   private rebuilding = false;
+  private readonly onNewEntityTypes: OnNewEntityTypes;
 
   constructor(
     readonly projection: P,
@@ -73,6 +82,7 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
     this.pool = options.pool ?? new Pool({ connectionString: options.connectionString, max: 4 });
     this.ownsPool = !options.pool;
     if (this.ownsPool) this.pool.on('error', () => undefined);
+    this.onNewEntityTypes = onNewEntityTypesOption(options.onNewEntityTypes, `postgresProjection(${this.name})`);
     this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
   }
 
@@ -171,7 +181,11 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
     if (this.ownsPool) await this.pool.end();
   }
 
-  /** Creates the tables on first start; checks (or rebuilds) the version; clears a recorded halt. */
+  /**
+   * Creates the tables on first start; checks (or rebuilds for) the version and the entity types;
+   * records the entity types read now (only once a rebuild they needed succeeded: one cut short
+   * leaves the old ones recorded, so the next start checks again); clears a recorded halt.
+   */
   private async prepare(): Promise<void> {
     let state = await readState(this.pool, this.schema);
     if (!state) {
@@ -184,9 +198,21 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
     if (state && state.version !== this.model.version) {
       if (!this.options.rebuildOnVersionChange) throw new ProjectionVersionError(this.name, this.schema, state.version, this.model.version);
       this.logger.info({ subscriberId: this.name, built: state.version, version: this.model.version }, 'projection version changed: rebuilding (the old tables serve meanwhile)');
-      await this.rebuild();
+      await this.rebuild(); // from the feed of every type it reads now, the added ones included
+    } else {
+      await this.checkEntityTypes(state);
     }
     await this.pool.query(`UPDATE "${this.schema}".${STATE_TABLE} SET halted_error = NULL, entity_types = $1`, [this.entityTypes]);
+  }
+
+  /** Refuses (or rebuilds for) entity types added since its tables were built, whose earlier events its checkpoint has passed. */
+  private async checkEntityTypes(state: ProjectionState | undefined): Promise<void> {
+    const { added, removed } = entityTypesChange(state, this.entityTypes, this.model.subscriber.readFrom);
+    if (removed.length > 0) this.logger.info({ subscriberId: this.name, removed }, 'projection no longer reads these entity types; their rows stay as they were');
+    if (added.length === 0) return;
+    if (this.onNewEntityTypes === 'refuse') throw new ProjectionEntityTypesError(this.name, added);
+    this.logger.info({ subscriberId: this.name, added }, 'projection reads entity types its tables were not built from: rebuilding (the old tables serve meanwhile)');
+    await this.rebuild();
   }
 
   /** First start: the schema, the projection's tables and the bookkeeping, in one transaction under the copy's lock. */
@@ -203,7 +229,7 @@ export class PostgresProjection<P extends ProjectionClass = ProjectionClass> imp
       }
       await db.query(`CREATE SCHEMA "${this.schema}"; ${scopeToCopy(this.schema)}`);
       await this.projection.createTables(db);
-      await createBookkeeping(db, this.name, this.model.version);
+      await createBookkeeping(db, this.name, this.model.version, this.entityTypes);
       await db.query('COMMIT');
     } catch (err) {
       await db.query('ROLLBACK').catch(() => undefined);

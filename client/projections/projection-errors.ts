@@ -60,3 +60,22 @@ export class ProjectionStoppedError extends Error {
     this.name = 'ProjectionStoppedError';
   }
 }
+
+/**
+ * The projection now reads entity types its tables were not built from, and it has read the feed
+ * past their earlier events: resuming from its checkpoint would leave those events out for good.
+ */
+export class ProjectionEntityTypesError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly added: string[],
+  ) {
+    super(
+      `projection '${projection}' now reads entity types ${added.join(', ')}, which its tables were not built from, and its checkpoint is past their earlier events: ` +
+        'resumed from it, the view would lack those events. ' +
+        `Rebuild it (eventuate-local projections rebuild ${projection} --module <your module>, or projection.rebuild() from code; the old tables serve until the new ones are ready), ` +
+        "or start it with postgresProjection(..., { onNewEntityTypes: 'rebuild' }) to do that at start.",
+    );
+    this.name = 'ProjectionEntityTypesError';
+  }
+}

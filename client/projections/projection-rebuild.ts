@@ -104,14 +104,15 @@ async function rebuildUnderGuard(target: RebuildTarget, options: RebuildOptions)
 }
 
 /** A fresh `next` schema with the projection's tables and bookkeeping; what an earlier rebuild left goes first. */
-async function createCopy({ pool, projection, model, schema }: RebuildTarget, next: string): Promise<void> {
+async function createCopy({ pool, projection, model, schema, entityTypes }: RebuildTarget, next: string): Promise<void> {
   const db = await pool.connect();
   try {
     await db.query('BEGIN');
     await db.query(`DROP SCHEMA IF EXISTS "${next}" CASCADE; DROP SCHEMA IF EXISTS "${oldSchema(schema)}" CASCADE; CREATE SCHEMA "${next}"`);
     await db.query(scopeToCopy(next));
     await projection.createTables(db);
-    await createBookkeeping(db, model.projectionName, model.version);
+    // The copy records what it is built from: a start after a rebuild from the CLI checks its entity types against these.
+    await createBookkeeping(db, model.projectionName, model.version, entityTypes);
     await db.query('COMMIT');
   } catch (err) {
     await db.query('ROLLBACK').catch(() => undefined);

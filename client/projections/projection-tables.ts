@@ -19,7 +19,7 @@ export const ENTITIES_TABLE = 'eventuate_projection_entities';
 export interface ProjectionState {
   projection: string;
   version: number;
-  /** The entity types it reads (as of its last start): what its lag counts. */
+  /** The entity types its copy was built from (recorded at its start, or by the rebuild that made it): what its lag counts. */
   entityTypes: string[];
   cursor?: string;
   lastEventAt?: string;
@@ -27,8 +27,8 @@ export interface ProjectionState {
   haltedError?: string;
 }
 
-/** Creates the bookkeeping tables in the current schema (search_path) and the state row. */
-export async function createBookkeeping(db: Queryable, projection: string, version: number): Promise<void> {
+/** Creates the bookkeeping tables in the current schema (search_path) and the state row, recording the entity types the copy is built from. */
+export async function createBookkeeping(db: Queryable, projection: string, version: number, entityTypes: string[]): Promise<void> {
   await db.query(`
     CREATE TABLE ${STATE_TABLE} (
       projection text PRIMARY KEY,
@@ -47,7 +47,7 @@ export async function createBookkeeping(db: Queryable, projection: string, versi
       version int NOT NULL,
       PRIMARY KEY (entity_type, entity_id)
     )`);
-  await db.query(`INSERT INTO ${STATE_TABLE} (projection, version) VALUES ($1, $2)`, [projection, version]);
+  await db.query(`INSERT INTO ${STATE_TABLE} (projection, version, entity_types) VALUES ($1, $2, $3)`, [projection, version, entityTypes]);
 }
 
 /** The state row of the copy in `schema`, or undefined when the schema or its bookkeeping does not exist. */

@@ -47,6 +47,9 @@ describe('rebuilding a projection blue-green', () => {
       expect(refused[0]).toBeInstanceOf(ProjectionRebuildError);
       expect(refused[0].message).toContain(`another rebuild of it (schema ${viewSchema}) is running on this database`);
       expect(await balancesIn(db.pool, viewSchema)).toHaveLength(5);
+      // The copy records what it was built from, so the projection's next start finds no entity type added.
+      const { rows } = await db.pool.query(`SELECT entity_types FROM "${viewSchema}".eventuate_projection_state`);
+      expect(rows[0].entity_types).toEqual(['Wallet']);
       await one.close();
       await two.close();
     } finally {
