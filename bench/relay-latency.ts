@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { DomainEvent, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource, memoryDeadLetters } from '../client';
 import { startMockKafka } from '../test/support/kafka-mock';
-import { benchDatabase, report, requestJson, startServerProcess } from './support';
+import { benchDatabase, percentile, report, requestJson, runBenchmark, startServerProcess } from './support';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -32,9 +32,6 @@ class LatencyProbe {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -127,10 +124,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

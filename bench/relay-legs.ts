@@ -20,7 +20,7 @@ import { startRelay, type BatchPublisher, type FeedReader } from '../event-store
 import { PostgresEventStore } from '../src/postgres/postgres-event-store';
 import type { StoredEvent } from '../src/model';
 import { startMockKafka } from '../test/support/kafka-mock';
-import { benchDatabase, report } from './support';
+import { benchDatabase, percentile, report, runBenchmark } from './support';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -70,9 +70,6 @@ function timedPublisher(inner: KafkaPublisher): BatchPublisher {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 /** Until every one of `ids` is in `seen`: looks at each id once, so waiting costs nothing the relay would feel. */
 async function until(ids: readonly string[], seen: Map<string, number>, timeoutMs: number): Promise<void> {
@@ -200,10 +197,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -21,7 +21,7 @@ import { PostgresEventStore } from '../src/postgres/postgres-event-store';
 import { AddStock, Courier, Customer, OpenCourier, OpenCustomer, Warehouse, orderSaga, sagaEndings } from '../test/sagas/order-saga-domain';
 import { spawnTs } from '../test/server/child-process';
 import { startMockKafka } from '../test/support/kafka-mock';
-import { benchDatabase, type BenchDatabase } from './support';
+import { benchDatabase, percentile, runBenchmark, type BenchDatabase } from './support';
 
 const { values } = parseArgs({ options: { sagas: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' }, via: { type: 'string', default: 'feed,kafka' } } });
 const SAGAS = Number(values.sagas);
@@ -29,9 +29,6 @@ const CONCURRENCY = Number(values.concurrency);
 const VIAS = values.via.split(',');
 const quiet = pino({ level: 'silent' });
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 /** The yardstick: one-event appends one after another, per second. */
 async function sequentialAppendRate(store: PostgresEventStore): Promise<number> {
@@ -133,10 +130,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -20,7 +20,7 @@
 import { Pool } from 'pg';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { PostgresEventStore } from '../src/postgres/postgres-event-store';
-import { benchDatabase, report, runFor } from './support';
+import { benchDatabase, percentile, report, runBenchmark, runFor } from './support';
 
 const LEVELS = (process.env.BENCH_SCALE_LEVELS ?? '0,1000000,10000000').split(',').map(Number);
 const ID_VERSIONS = (process.env.BENCH_SCALE_IDS ?? 'v4,v7').split(',') as Array<'v4' | 'v7'>;
@@ -44,10 +44,6 @@ interface Figures {
   hotLoadMs: number;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 /** Appends rounds of one event to every bench entity until the store holds `events` events of them. */
 async function growTo(pool: Pool, schema: string, ids: 'v4' | 'v7', events: number, stored: number): Promise<number> {
@@ -173,10 +169,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

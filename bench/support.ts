@@ -99,3 +99,20 @@ export function requestJson(method: 'GET' | 'POST', url: string, body?: unknown,
     req.end(payload);
   });
 }
+
+/** The p-th percentile of `values` (any order). */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Runs a benchmark's main: exits 0 when it resolves, 1 with the error printed when it throws. */
+export function runBenchmark(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
