@@ -62,6 +62,13 @@ describe('a saga step deadline that falls due while the orchestrator is down, wi
     return rows.map((row) => ({ sagaId: row.entity_id, data: row.event_data }));
   }
 
+  async function indexedDeadlines(): Promise<number> {
+    const { rows } = await db.pool.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [`"${deadlineSchema}".deadlines`]);
+    if (!rows[0].exists) return 0;
+    const { rows: counted } = await db.pool.query(`SELECT count(*)::int AS n FROM "${deadlineSchema}".deadlines`);
+    return counted[0].n;
+  }
+
   async function timeline(sagaId: string): Promise<string[]> {
     const { events } = await store.history(timedOrderSaga.name, sagaId, { limit: 1000 });
     return events.map((e) => (e.eventData.step ? `${e.eventType}(${String(e.eventData.step)})` : e.eventType));
@@ -92,8 +99,9 @@ describe('a saga step deadline that falls due while the orchestrator is down, wi
     );
     const sagaIds = (await Promise.all(plan.map((data) => orders.start(data)))).map((begun) => begun.sagaId);
 
-    // 1. Every saga reaches the courier's step: its DeadlineScheduled is written. Then the orchestrator dies.
+    // 1. Every saga reaches the courier's step: its DeadlineScheduled is written (and indexed). Then the orchestrator dies.
     await eventually(async () => (await sagaEvents('DeadlineScheduled')).length === SAGAS, `${SAGAS} DeadlineScheduled`, 90_000);
+    await eventually(async () => (await indexedDeadlines()) === SAGAS, `${SAGAS} deadlines in the index`, 90_000);
     first.process.kill('SIGKILL');
     await first.exited();
     const killedAt = Date.now();
@@ -109,7 +117,21 @@ describe('a saga step deadline that falls due while the orchestrator is down, wi
     for (const sagaId of sagaIds) expect(await orders.find(sagaId)).toMatchObject({ status: 'running', pending: { step: 'scheduleDelivery' } });
 
     // 3. Two orchestrators start, each with its deadline scheduler on the shared index, as two deployments.
-    await Promise.all([orchestratorProcess(), orchestratorProcess()]);
+    // They are lined up: this test holds the due deadlines' index rows (FOR UPDATE; the schedulers pass
+    // over locked rows) until both run, so both schedulers find them due at once and both orchestrators
+    // read each DeadlineFired. Without this, the first process up fires them all before the second starts.
+    const gate = await db.pool.connect();
+    try {
+      await gate.query('BEGIN');
+      const { rows: held } = await gate.query(`SELECT deadline_id FROM "${deadlineSchema}".deadlines FOR UPDATE`);
+      expect(held).toHaveLength(SAGAS);
+      await Promise.all([orchestratorProcess(), orchestratorProcess()]);
+      await gate.query('COMMIT');
+      gate.release();
+    } catch (error) {
+      gate.release(true); // its transaction ends with its connection
+      throw error;
+    }
 
     // 4. The missed deadlines fire: each saga fails its courier step and sends the courier its compensation.
     await eventually(async () => (await sagaEvents('SagaCompensationRequested')).filter((e) => e.data.step === 'scheduleDelivery').length >= SAGAS, 'every saga compensating its courier step', 90_000);
