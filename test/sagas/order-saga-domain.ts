@@ -270,6 +270,8 @@ export interface OrderData {
   creditReserved?: number;
   slot?: string;
   refusal?: string;
+  /** timedOrderSaga: how long the courier has to answer. Default 800 ms. */
+  courierDeadlineMs?: number;
 }
 
 /** What the saga's hooks heard, in order (tests look up their saga's id). */
@@ -317,7 +319,7 @@ export const timedOrderSaga = defineSaga<OrderData>('TimedOrderSaga')
   .onSuccess(DeliveryScheduled)
   .onFailure(DeliveryRefused)
   .withCompensation((d) => new CancelDelivery(d.orderId))
-  .withDeadline(800) // the courier has 800 ms to answer, or the order is rolled back
+  .withDeadline((d) => d.courierDeadlineMs ?? 800) // the courier has 800 ms (or what the order says) to answer, or the order is rolled back
   .build();
 // #endregion
 

@@ -31,11 +31,12 @@ export async function sagaProcessEnvironment(what: string): Promise<SagaProcessE
   return { connectionString, schema, store, source, deadLetters: postgresDeadLetters({ connectionString, schema }) };
 }
 
-/** Stops the manager and the store on SIGTERM and exits; SIGKILL (the crash tests) ends it anywhere. */
-export function stopOnSigterm(manager: { stop(): Promise<void> }, store: PostgresEventStore): void {
+/** Stops the manager, then `also` (a deadline scheduler's pool), then the store on SIGTERM and exits; SIGKILL (the crash tests) ends it anywhere. */
+export function stopOnSigterm(manager: { stop(): Promise<void> }, store: PostgresEventStore, also?: { close(): Promise<void> }): void {
   process.once('SIGTERM', () => {
     void (async () => {
       await manager.stop();
+      await also?.close();
       await store.close();
       process.exit(0);
     })();

@@ -4,7 +4,6 @@ import pino from 'pino';
 import {
   AggregateRepository,
   PostgresEventStore,
-  SAGA_METADATA_KEYS,
   SubscriptionManager,
   feedSource,
   kafkaSource,
@@ -18,26 +17,10 @@ import { spawnTs, type Child } from '../server/child-process';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { kafkaBrokers } from '../support/kafka-collector';
 import { AddStock, Courier, Customer, OpenCourier, OpenCustomer, Warehouse, orderSaga, type OrderData } from './order-saga-domain';
+import { answersByCommand } from './saga-command-answers';
 import { sagaEnded } from './saga-run';
 
 const quiet = pino({ level: 'silent' });
-
-/** The participants' events for each command of a saga, in the order the saga sent its commands. */
-async function answersByCommand(db: TestDatabase, store: PostgresEventStore, sagaId: string): Promise<Array<{ step: string; kind: string; replies: string[] }>> {
-  const { events } = await store.history(orderSaga.name, sagaId);
-  const commands = events.filter((e) => e.eventType === 'SagaStepRequested' || e.eventType === 'SagaCompensationRequested');
-  return Promise.all(
-    commands.map(async (command) => {
-      const { rows } = await db.pool.query(
-        `SELECT event_type, triggering_event FROM "${db.schema}".events WHERE entity_type = ANY($1) AND metadata->>$2 = $3 ORDER BY position`,
-        [orderSaga.participantTypes, SAGA_METADATA_KEYS.commandId, command.eventData.commandId],
-      );
-      // Every event answering a command was written under the command's id as token, in one append.
-      for (const row of rows) expect(row.triggering_event).toBe(command.eventData.commandId);
-      return { step: String(command.eventData.step), kind: command.eventType === 'SagaStepRequested' ? 'action' : 'compensation', replies: rows.map((r) => r.event_type) };
-    }),
-  );
-}
 
 describe.each(['feed', 'kafka'] as const)('orchestrated sagas with the participants in another process, through the %s', (via) => {
   let db: TestDatabase;
@@ -102,13 +85,13 @@ describe.each(['feed', 'kafka'] as const)('orchestrated sagas with the participa
     expect(await sagaEnded(orders, done.sagaId, 120_000)).toMatchObject({ status: 'completed', doneSteps: ['reserveCredit', 'reserveStock', 'scheduleDelivery'] });
     expect(await sagaEnded(orders, undone.sagaId, 120_000)).toMatchObject({ status: 'rolledBack', failure: { step: 'scheduleDelivery' } });
 
-    expect(await answersByCommand(db, store, done.sagaId)).toEqual([
+    expect(await answersByCommand(db, store, orderSaga, done.sagaId)).toEqual([
       { step: 'reserveCredit', kind: 'action', replies: ['CreditReserved'] },
       { step: 'reserveStock', kind: 'action', replies: ['StockReserved'] },
       { step: 'scheduleDelivery', kind: 'action', replies: ['CourierNoted', 'DeliveryScheduled'] },
     ]);
     // Compensations in reverse order: the stock (step 2) before the credit (step 1).
-    expect(await answersByCommand(db, store, undone.sagaId)).toEqual([
+    expect(await answersByCommand(db, store, orderSaga, undone.sagaId)).toEqual([
       { step: 'reserveCredit', kind: 'action', replies: ['CreditReserved'] },
       { step: 'reserveStock', kind: 'action', replies: ['StockReserved'] },
       { step: 'scheduleDelivery', kind: 'action', replies: ['DeliveryRefused'] },
