@@ -15,13 +15,30 @@ export class JsonBytes {
 
   write(text: string): void {
     // A UTF-16 unit takes at most 3 bytes in UTF-8 (a surrogate pair, two units, takes 4).
-    const most = this.length + text.length * 3;
+    this.room(text.length * 3);
+    this.length += this.bytes.write(text, this.length);
+  }
+
+  /**
+   * For bytes written in place: the buffer, with room for `extra` more from `written()`; `wrote`
+   * then records where they end. The buffer is another after any later write or room.
+   */
+  room(extra: number): Buffer {
+    const most = this.length + extra;
     if (most > this.bytes.length) {
       const grown = Buffer.allocUnsafe(Math.max(most, this.bytes.length * 2));
       this.bytes.copy(grown, 0, 0, this.length);
       this.bytes = grown;
     }
-    this.length += this.bytes.write(text, this.length);
+    return this.bytes;
+  }
+
+  written(): number {
+    return this.length;
+  }
+
+  wrote(end: number): void {
+    this.length = end;
   }
 
   /** What was written; the writer is not to be used after. */

@@ -1,7 +1,9 @@
 import type { FastifyReply } from 'fastify';
 import type { FeedPage, HistoryPage, LoadedEntity } from '../src/model';
 import { AnswerEvent, AnswerSnapshot, snapshotJson, writeEventsJson } from './event-json';
+import type { PackedLoadedEntity } from '../src/stored-event-text';
 import { JsonBytes } from './json-bytes';
+import { writePackedEventsJson } from './packed-events-json';
 
 /**
  * The answers of the reads that carry events, written as text: the events' JSON comes from the
@@ -10,7 +12,8 @@ import { JsonBytes } from './json-bytes';
  * them; test/server/read-answers.test.ts holds the two to the same bytes and to the schemas.
  */
 
-export function loadedEntityJson(loaded: LoadedEntity<AnswerEvent, AnswerSnapshot>): Buffer {
+/** A load read as objects or text (events), or with its events packed by PostgreSQL (packedEvents). */
+export function loadedEntityJson(loaded: LoadedEntity<AnswerEvent, AnswerSnapshot> | PackedLoadedEntity): Buffer {
   const out = new JsonBytes();
   out.write(
     `{"entityType":${JSON.stringify(loaded.entityType)},"entityId":${JSON.stringify(loaded.entityId)},` +
@@ -18,7 +21,8 @@ export function loadedEntityJson(loaded: LoadedEntity<AnswerEvent, AnswerSnapsho
       (loaded.snapshot === undefined ? '' : `"snapshot":${snapshotJson(loaded.snapshot)},`) +
       `"events":`,
   );
-  writeEventsJson(out, loaded.events);
+  if ('packedEvents' in loaded) writePackedEventsJson(out, loaded.entityType, loaded.entityId, loaded.packedEvents);
+  else writeEventsJson(out, loaded.events);
   out.write('}');
   return out.done();
 }

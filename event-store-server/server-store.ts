@@ -1,6 +1,6 @@
 import type { EventStore } from '../src/event-store';
 import type { FeedOptions, FeedPage, HistoryOptions, HistoryPage, LoadedEntity, LoadOptions } from '../src/model';
-import type { JsonTextReads } from '../src/stored-event-text';
+import type { JsonTextReads, PackedLoadedEntity } from '../src/stored-event-text';
 import type { AnswerEvent, AnswerSnapshot } from './event-json';
 
 /**
@@ -23,7 +23,7 @@ export interface ServerStore extends EventStore {
 
 /** The reads whose events the server writes into its answers (event-json.ts), as text or as objects. */
 export interface AnswerReads {
-  load(entityType: string, entityId: string, options?: LoadOptions): Promise<LoadedEntity<AnswerEvent, AnswerSnapshot>>;
+  load(entityType: string, entityId: string, options?: LoadOptions): Promise<LoadedEntity<AnswerEvent, AnswerSnapshot> | PackedLoadedEntity>;
   history(entityType: string, entityId: string, options?: HistoryOptions): Promise<HistoryPage<AnswerEvent>>;
   getEvent(eventId: string): Promise<AnswerEvent>;
   /** Without waiting. */

@@ -26,13 +26,20 @@ export interface StoredSnapshotText extends Omit<StoredSnapshot, 'snapshotData'>
   snapshotDataJson: string;
 }
 
-export type LoadedEntityText = LoadedEntity<StoredEventText, StoredSnapshotText>;
+/**
+ * A load as the server reads it: the events packed by PostgreSQL into one text
+ * (src/postgres/packed-events.ts), which the server writes into its answer as bytes.
+ */
+export interface PackedLoadedEntity extends Omit<LoadedEntity<never, StoredSnapshotText>, 'events'> {
+  /** '' for no events. */
+  packedEvents: string;
+}
 export type HistoryPageText = HistoryPage<StoredEventText>;
 export type FeedPageText = FeedPage<StoredEventText>;
 
 /** The reads the server answers with, the data kept as JSON text; the same checks, errors and answers as the EventStore's. */
 export interface JsonTextReads {
-  load(entityType: string, entityId: string, options?: LoadOptions): Promise<LoadedEntityText>;
+  load(entityType: string, entityId: string, options?: LoadOptions): Promise<PackedLoadedEntity>;
   history(entityType: string, entityId: string, options?: HistoryOptions): Promise<HistoryPageText>;
   getEvent(eventId: string): Promise<StoredEventText>;
   /** The feed as readFeed gives it (waiting with `waitMs` as it does). */

@@ -21,7 +21,7 @@ import type {
   SnapshotToSave,
   StoredEvent,
 } from '../model';
-import type { JsonTextReads } from '../stored-event-text';
+import type { JsonTextReads, PackedLoadedEntity } from '../stored-event-text';
 import {
   checkAppendRequest,
   checkCreateRequest,
@@ -114,7 +114,7 @@ export class PostgresEventStore implements EventStore {
    * PostgreSQL to the answer without becoming objects. Not part of the EventStore port.
    */
   readonly jsonText: JsonTextReads = {
-    load: (entityType, entityId, options) => this.loadOn(this.pool, entityType, entityId, options, asText),
+    load: (entityType, entityId, options) => this.loadPacked(entityType, entityId, options),
     history: (entityType, entityId, options) => this.historyAs(asText, entityType, entityId, options),
     getEvent: (eventId) => this.getEventAs(asText, eventId),
     readFeed: (options = {}) => this.feedOn(this.pool, options, asText),
@@ -206,7 +206,7 @@ export class PostgresEventStore implements EventStore {
     return {
       create: (request) => this.createOn(target, request),
       append: (request) => this.appendOn(target, request),
-      load: (entityType, entityId, options) => this.loadOn(client, entityType, entityId, options, asObjects),
+      load: (entityType, entityId, options) => this.loadOn(client, entityType, entityId, options),
     };
   }
 
@@ -280,32 +280,34 @@ export class PostgresEventStore implements EventStore {
   }
 
   async load(entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
-    return this.loadOn(this.pool, entityType, entityId, options, asObjects);
+    return this.loadOn(this.pool, entityType, entityId, options);
   }
 
-  private async loadOn<E, S>(
-    on: Queryable,
-    entityType: string,
-    entityId: string,
-    options: LoadOptions = {},
-    as: RowReading<E, S>,
-  ): Promise<LoadedEntity<E, S>> {
-    checkEntityType(entityType);
-    checkEntityId(entityId);
-    if (options.toVersion !== undefined) checkVersion(options.toVersion, 'toVersion', 1);
-    if (options.asOf !== undefined && Number.isNaN(options.asOf.getTime())) throw new ValidationError('asOf must be a valid date');
-    const headParams = [entityType, entityId, options.toVersion ?? null, options.asOf ?? null, options.useSnapshot !== false];
-    const [head] = await this.read('loadHead', headParams, as.types, on);
+  private async loadOn(on: Queryable, entityType: string, entityId: string, options: LoadOptions = {}): Promise<LoadedEntity> {
+    const [head] = await this.read('loadHead', loadHeadParams(entityType, entityId, options), asObjects.types, on);
     if (!head || head.bound === null) throw new EntityNotFoundError(entityType, entityId);
     const from = head.snapshot_version ?? 0;
-    const rows = await this.read('eventRange', [entityType, entityId, from, head.bound], as.types, on);
+    const rows = await this.read('eventRange', [entityType, entityId, from, head.bound], asObjects.types, on);
     const entity = { entityType, entityId };
     return {
       entityType,
       entityId,
       entityVersion: head.bound,
-      snapshot: head.snapshot_version === null ? undefined : as.snapshot(head),
-      events: rows.map((r) => as.event(r, entity)),
+      snapshot: head.snapshot_version === null ? undefined : asObjects.snapshot(head),
+      events: rows.map((r) => asObjects.event(r, entity)),
+    };
+  }
+
+  /** load for the server: one statement, the events packed by PostgreSQL (packed-events.ts). */
+  private async loadPacked(entityType: string, entityId: string, options: LoadOptions = {}): Promise<PackedLoadedEntity> {
+    const [head] = await this.read('loadPacked', loadHeadParams(entityType, entityId, options), asText.types);
+    if (!head || head.bound === null) throw new EntityNotFoundError(entityType, entityId);
+    return {
+      entityType,
+      entityId,
+      entityVersion: head.bound,
+      snapshot: head.snapshot_version === null ? undefined : asText.snapshot(head),
+      packedEvents: head.packed_events ?? '',
     };
   }
 
@@ -532,6 +534,15 @@ export class PostgresEventStore implements EventStore {
       throw translate(err);
     }
   }
+}
+
+/** The checked parameters of loadHead (and loadPacked). */
+function loadHeadParams(entityType: string, entityId: string, options: LoadOptions): unknown[] {
+  checkEntityType(entityType);
+  checkEntityId(entityId);
+  if (options.toVersion !== undefined) checkVersion(options.toVersion, 'toVersion', 1);
+  if (options.asOf !== undefined && Number.isNaN(options.asOf.getTime())) throw new ValidationError('asOf must be a valid date');
+  return [entityType, entityId, options.toVersion ?? null, options.asOf ?? null, options.useSnapshot !== false];
 }
 
 /** The cursor of a feed place as PostgreSQL gives it (xid8 and bigint as text). */

@@ -1,3 +1,5 @@
+import { PACKED_EVENTS } from './packed-events';
+
 /**
  * Every time a write records is the time of the write, not of its transaction's start (now()): a
  * transaction the caller holds may be long, and one entity's versions and times must never
@@ -44,6 +46,23 @@ export function buildQueries(s: string) {
     ON CONFLICT DO NOTHING
     RETURNING 1`;
 
+  // $1 type, $2 id, $3 toVersion, $4 asOf, $5 use snapshots: the version to rebuild to and the snapshot to start from.
+  const loadHead = `
+      SELECT en.entity_version AS current_version, bound.version AS bound,
+        sn.entity_version AS snapshot_version, sn.snapshot_type, sn.snapshot_data,
+        ${utc('sn.created_at')} AS snapshot_created_at
+      FROM ${s}.entities en
+      CROSS JOIN LATERAL (SELECT CASE
+          WHEN $4::timestamptz IS NOT NULL THEN (SELECT max(entity_version) FROM ${s}.events
+            WHERE entity_type = $1 AND entity_id = $2
+              -- rows written before times were kept in milliseconds compare as readers see them
+              AND date_trunc('milliseconds', created_at) <= $4::timestamptz)
+          ELSE least(coalesce($3::int, en.entity_version), en.entity_version) END AS version) bound
+      LEFT JOIN LATERAL (SELECT * FROM ${s}.snapshots
+          WHERE $5::boolean AND entity_type = $1 AND entity_id = $2 AND entity_version <= bound.version
+          ORDER BY entity_version DESC LIMIT 1) sn ON true
+      WHERE en.entity_type = $1 AND en.entity_id = $2`;
+
   return {
     ping: 'SELECT 1',
 
@@ -88,21 +107,17 @@ export function buildQueries(s: string) {
           SELECT 1 FROM ${s}.events WHERE entity_type = $1 AND entity_id = $2 AND triggering_event = $4)) AS token_seen`,
 
     /** $1 type, $2 id, $3 toVersion, $4 asOf, $5 use snapshots: the version to rebuild to and the snapshot to start from. */
-    loadHead: `
-      SELECT en.entity_version AS current_version, bound.version AS bound,
-        sn.entity_version AS snapshot_version, sn.snapshot_type, sn.snapshot_data,
-        ${utc('sn.created_at')} AS snapshot_created_at
-      FROM ${s}.entities en
-      CROSS JOIN LATERAL (SELECT CASE
-          WHEN $4::timestamptz IS NOT NULL THEN (SELECT max(entity_version) FROM ${s}.events
-            WHERE entity_type = $1 AND entity_id = $2
-              -- rows written before times were kept in milliseconds compare as readers see them
-              AND date_trunc('milliseconds', created_at) <= $4::timestamptz)
-          ELSE least(coalesce($3::int, en.entity_version), en.entity_version) END AS version) bound
-      LEFT JOIN LATERAL (SELECT * FROM ${s}.snapshots
-          WHERE $5::boolean AND entity_type = $1 AND entity_id = $2 AND entity_version <= bound.version
-          ORDER BY entity_version DESC LIMIT 1) sn ON true
-      WHERE en.entity_type = $1 AND en.entity_id = $2`,
+    loadHead,
+
+    /**
+     * loadHead's parameters and columns, and the events a load gives (eventRange's from the snapshot to
+     * the bound) packed into one text (packed-events.ts): the server's load in one statement.
+     */
+    loadPacked: `
+      SELECT head.*, (SELECT ${PACKED_EVENTS} FROM ${s}.events
+          WHERE entity_type = $1 AND entity_id = $2
+            AND entity_version > coalesce(head.snapshot_version, 0) AND entity_version <= head.bound) AS packed_events
+      FROM (${loadHead}) head`,
 
     /** $1 type, $2 id, events with $3 < version ≤ $4. */
     eventRange: `
