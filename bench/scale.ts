@@ -14,7 +14,7 @@
  *   cold loads: the p50 of loading 200 entities of 10 events each, written before any history and
  *     never loaded before, so their pages are not in PostgreSQL's buffers (the OS cache may hold them).
  * Run: npm run bench -- scale   (BENCH_SCALE_LEVELS=0,1000000,10000000 BENCH_SCALE_IDS=v4,v7
- * BENCH_SCALE_ENTITIES=1000000 BENCH_SECONDS=10). The full size takes about half an hour here and
+ * BENCH_SCALE_ENTITIES=1000000 BENCH_SECONDS=10 BENCH_SCALE_WARMUP=60). The full size takes about half an hour here and
  * some 6 GB of disk per id version.
  */
 import { Pool } from 'pg';
@@ -26,6 +26,13 @@ const LEVELS = (process.env.BENCH_SCALE_LEVELS ?? '0,1000000,10000000').split(',
 const ID_VERSIONS = (process.env.BENCH_SCALE_IDS ?? 'v4,v7').split(',') as Array<'v4' | 'v7'>;
 const ENTITIES = Number(process.env.BENCH_SCALE_ENTITIES ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/**
+ * Appends before each level's measurement, not measured. Right after a CHECKPOINT every page an
+ * append touches is written whole into the WAL the first time (full-page writes); with a million
+ * entities nearly every append touches pages not yet written since, so the first seconds measure the
+ * checkpoint, not the history. 0 measures right after the checkpoint.
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_SCALE_WARMUP ?? 60);
 const WRITERS = 16;
 const ROUNDS = 4;
 const EMPTY_STORE_ENTITIES = 10_000;
@@ -97,7 +104,9 @@ async function measure(store: PostgresEventStore, pool: Pool, schema: string, id
     const written = await store.append({ entityType, entityId, expectedVersion, events: [{ eventId: newId[ids](), eventType: 'Deposited', eventData: { amount: 1, note: 'bench' } }] });
     versions.set(entityId, written.entityVersion);
   };
-  if (level === LEVELS[0]) await runFor(2, WRITERS, appendOne); // warms the process up; not measured
+  // Not measured: the process warms up, and the first write of each page after the level's
+  // CHECKPOINT (which logs the whole page to the WAL) is behind us; see WARMUP_SECONDS.
+  await runFor(level === LEVELS[0] ? Math.max(2, WARMUP_SECONDS) : WARMUP_SECONDS, WRITERS, appendOne);
   // The yardstick, interleaved with the appends: bare single-row inserts into a table of their own,
   // which does not grow with the history. The machine is shared; its drift cancels in the ratio.
   let appends = 0;

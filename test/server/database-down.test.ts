@@ -27,6 +27,21 @@ describe('when the database goes away', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it('the embedded PostgreSQL runs with the store\'s settings, and the caller\'s flags beside them', async () => {
+    const { Pool } = await import('pg');
+    const pool = new Pool({ connectionString: pg.connectionString, max: 1 });
+    try {
+      // max_wal_size: see DEFAULT_SETTINGS in embedded-postgres.ts; fsync: postgres-process.ts's own flag.
+      const settings = await pool.query(`SELECT name, setting, unit FROM pg_settings WHERE name IN ('max_wal_size', 'fsync') ORDER BY name`);
+      expect(settings.rows).toEqual([
+        { name: 'fsync', setting: 'off', unit: null },
+        { name: 'max_wal_size', setting: '4096', unit: 'MB' },
+      ]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('answers 503 service_unavailable, then recovers when it comes back', async () => {
     const created = await httpCall(url, 'POST', '/entity/Account', { entityId: 'a-1', events: [event('Opened')] });
     expect(created.status).toBe(201);
