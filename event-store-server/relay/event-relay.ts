@@ -185,6 +185,11 @@ export class EventRelay {
    * published, and a page's cursor is stored while the next is read and published. At most one
    * cursor write is in flight, each only after Kafka acknowledged every event up to it, and each
    * after the one before: the stored cursor never passes an unacknowledged event.
+   *
+   * Each cursor write also checks the lock, in the same statement (LeaderLock.holds). When the next
+   * page was already read as the write was sent, that check is the one before the page's publish:
+   * sent after the page was read and after the previous batch's acknowledgement, answered before the
+   * publish, as a check of its own would be, a round trip fewer. A page read later gets a check of its own.
    */
   private async lead(client: LockSession, signal: AbortSignal): Promise<void> {
     const { store, batchSize, idleWaitMs, logger, relayName } = this.options;
@@ -197,21 +202,29 @@ export class EventRelay {
     if (!(await this.retryUntilDone(() => this.options.publisher.connect(), signal, 'relay cannot reach Kafka'))) return;
     const reading = new AbortController();
     const readSignal = AbortSignal.any([signal, reading.signal]);
+    let nextPageRead = false;
     const read = (after: string) => {
       const page = (store.jsonText ?? store).readFeed({ after, limit: batchSize, waitMs: idleWaitMs, signal: readSignal });
-      page.catch(() => undefined); // awaited in its turn; not when the leadership ends first
+      nextPageRead = false;
+      page.then(
+        () => void (nextPageRead = true),
+        () => undefined, // awaited in its turn; not when the leadership ends first
+      );
       return page;
     };
-    let saving: Promise<void> = Promise.resolve();
+    // The cursor write in flight, resolving to its lock check; and whether it was sent once the next page was read.
+    let saving: Promise<boolean> = Promise.resolve(true);
+    let savingChecksNextPage = false;
     try {
       let nextPage = read(cursor);
       while (!signal.aborted) {
         const page = await nextPage;
         if (signal.aborted) return;
+        const checked = savingChecksNextPage ? saving : undefined;
         nextPage = read(page.cursor);
         let next = page.cursor;
         if (page.events.length > 0) {
-          const outcome = await this.publishPage(client, page.events, signal);
+          const outcome = await this.publishPage(client, page.events, signal, checked);
           if (outcome.kind === 'interrupted') return;
           if (outcome.kind === 'too-large') {
             // Everything before the event was acknowledged: the cursor moves up to it, never past it.
@@ -221,11 +234,14 @@ export class EventRelay {
           }
         }
         // The previous page's cursor write: its failure ends this leadership (the next leader resumes from the stored cursor).
-        await saving;
+        if (!(await saving)) return;
         if (next !== cursor) {
           saving = this.storeCursor(client, next, page.events.length < batchSize);
           saving.catch(() => undefined); // awaited before the next write, and before leading ends
+          savingChecksNextPage = nextPageRead;
           cursor = next;
+        } else {
+          savingChecksNextPage = false;
         }
         if (this.haltedAt()) return;
       }
@@ -235,10 +251,13 @@ export class EventRelay {
     }
   }
 
-  private async storeCursor(client: LockSession, cursor: string, caughtUp: boolean): Promise<void> {
-    await this.cursors.save(client, this.options.relayName, cursor);
+  /** Stores the cursor if, and only if, this relay still holds the lock; resolves to whether it does. */
+  private async storeCursor(client: LockSession, cursor: string, caughtUp: boolean): Promise<boolean> {
+    const held = await this.lock.holds(client, (lockHeld, values) => this.cursors.saveIf(this.options.relayName, cursor, lockHeld, values));
+    if (!held) return false;
     this.publishedCursor = cursor;
     if (caughtUp) this.state.lagEvents = this.state.lagSeconds = 0;
+    return true;
   }
 
   /** A method, not the field: the compiler would otherwise take the field for unchanged across awaits. */
@@ -246,17 +265,20 @@ export class EventRelay {
     return this.state.halted;
   }
 
-  /** Publishes a page in order, leaving out the events an operator chose to skip. */
-  private async publishPage(client: LockSession, events: readonly EventWithData[], signal: AbortSignal): Promise<Outcome> {
+  /**
+   * Publishes a page in order, leaving out the events an operator chose to skip. `checked`: a lock check
+   * sent after the page was read (see lead), which then serves as the first attempt's.
+   */
+  private async publishPage(client: LockSession, events: readonly EventWithData[], signal: AbortSignal, checked?: Promise<boolean>): Promise<Outcome> {
     const { skipEventIds, logger } = this.options;
-    if (skipEventIds.size === 0) return this.publishWithRetry(client, events, signal);
+    if (skipEventIds.size === 0) return this.publishWithRetry(client, events, signal, checked);
     const sendable = events.filter((event) => {
       if (!skipEventIds.has(event.eventId)) return true;
       this.state.skippedEvents++;
       logger.warn({ event: describe(event) }, `relay skips event ${event.eventId}: EVENTUATE_RELAY_SKIP_EVENTS names it; it is not published to Kafka`);
       return false;
     });
-    return this.publishWithRetry(client, sendable, signal);
+    return this.publishWithRetry(client, sendable, signal, checked);
   }
 
   /**
@@ -264,10 +286,10 @@ export class EventRelay {
    * Never skips a batch. An event too large to send ends the batch there (the ones before it are
    * acknowledged); a batch the broker refuses as too large is sent again one event at a time to find it.
    */
-  private async publishWithRetry(client: LockSession, events: readonly EventWithData[], signal: AbortSignal): Promise<Outcome> {
+  private async publishWithRetry(client: LockSession, events: readonly EventWithData[], signal: AbortSignal, checked?: Promise<boolean>): Promise<Outcome> {
     if (events.length === 0) return { kind: 'published' };
     for (let n = 1; ; n++) {
-      if (signal.aborted || !(await this.lock.holds(client))) return { kind: 'interrupted' };
+      if (signal.aborted || !(await (n === 1 && checked ? checked : this.lock.holds(client)))) return { kind: 'interrupted' };
       try {
         await this.options.publisher.publish(events);
         this.published(events.length);
