@@ -7,6 +7,7 @@ import { NamedCursorTable } from '../../src/postgres/named-cursor-table';
 import { isMessageTooLarge } from './kafka-publisher';
 import { LeaderLock, type LockSession } from './leader-lock';
 import { MessageTooLargeError, storedEventMessageBytes } from './message-size';
+import { ReadAhead } from './read-ahead';
 import { measureLag, type RelayLag } from './relay-lag';
 
 /** What the relay needs of a store: the gap-free feed (PostgresEventStore, InMemoryEventStore, ...). */
@@ -181,15 +182,15 @@ export class EventRelay {
   }
 
   /**
-   * Publishes page after page while leading, pipelined: the next page is read while one is
-   * published, and a page's cursor is stored while the next is read and published. At most one
+   * Publishes batch after batch while leading, pipelined: the feed is read ahead while a batch is
+   * published (ReadAhead), and a batch's cursor is stored while the next is published. At most one
    * cursor write is in flight, each only after Kafka acknowledged every event up to it, and each
    * after the one before: the stored cursor never passes an unacknowledged event.
    *
-   * Each cursor write also checks the lock, in the same statement (LeaderLock.holds). When the next
-   * page was already read as the write was sent, that check is the one before the page's publish:
-   * sent after the page was read and after the previous batch's acknowledgement, answered before the
-   * publish, as a check of its own would be, a round trip fewer. A page read later gets a check of its own.
+   * Each cursor write also checks the lock, in the same statement (LeaderLock.holds). The pages already
+   * read when the write was sent may be published on that check: it was sent after they were read and
+   * after the previous batch's acknowledgement, and is answered before their publish, as a check of their
+   * own would be, a round trip fewer. Pages read later wait for a check of their own.
    */
   private async lead(client: LockSession, signal: AbortSignal): Promise<void> {
     const { store, batchSize, idleWaitMs, logger, relayName } = this.options;
@@ -202,46 +203,34 @@ export class EventRelay {
     if (!(await this.retryUntilDone(() => this.options.publisher.connect(), signal, 'relay cannot reach Kafka'))) return;
     const reading = new AbortController();
     const readSignal = AbortSignal.any([signal, reading.signal]);
-    let nextPageRead = false;
-    const read = (after: string) => {
-      const page = (store.jsonText ?? store).readFeed({ after, limit: batchSize, waitMs: idleWaitMs, signal: readSignal });
-      nextPageRead = false;
-      page.then(
-        () => void (nextPageRead = true),
-        () => undefined, // awaited in its turn; not when the leadership ends first
-      );
-      return page;
-    };
-    // The cursor write in flight, resolving to its lock check; and whether it was sent once the next page was read.
+    const ahead = new ReadAhead((after) => (store.jsonText ?? store).readFeed({ after, limit: batchSize, waitMs: idleWaitMs, signal: readSignal }), cursor, batchSize, readSignal);
+    // The cursor write in flight, resolving to its lock check; and how many pages had been read when it was sent.
     let saving: Promise<boolean> = Promise.resolve(true);
-    let savingChecksNextPage = false;
+    let pagesChecked = 0;
     try {
-      let nextPage = read(cursor);
       while (!signal.aborted) {
-        const page = await nextPage;
-        if (signal.aborted) return;
-        const checked = savingChecksNextPage ? saving : undefined;
-        nextPage = read(page.cursor);
-        let next = page.cursor;
-        if (page.events.length > 0) {
-          const outcome = await this.publishPage(client, page.events, signal, checked);
+        const checked = pagesChecked > 0 ? saving : undefined;
+        const batch = await ahead.take(checked ? pagesChecked : Infinity);
+        if (!batch || signal.aborted) return;
+        let next = batch.cursor;
+        if (batch.events.length > 0) {
+          const outcome = await this.publishPage(client, batch.events, signal, checked);
           if (outcome.kind === 'interrupted') return;
           if (outcome.kind === 'too-large') {
             // Everything before the event was acknowledged: the cursor moves up to it, never past it.
-            const index = page.events.findIndex((event) => event.eventId === outcome.refusal.event.eventId);
-            next = index === 0 ? cursor : page.events[index - 1].cursor!;
+            const index = batch.events.findIndex((event) => event.eventId === outcome.refusal.event.eventId);
+            next = index === 0 ? cursor : batch.events[index - 1].cursor!;
             this.halt(outcome.refusal);
           }
         }
-        // The previous page's cursor write: its failure ends this leadership (the next leader resumes from the stored cursor).
+        // The previous batch's cursor write: its failure ends this leadership (the next leader resumes from the stored cursor).
         if (!(await saving)) return;
+        pagesChecked = 0;
         if (next !== cursor) {
-          saving = this.storeCursor(client, next, page.events.length < batchSize);
+          saving = this.storeCursor(client, next, batch.caughtUp);
           saving.catch(() => undefined); // awaited before the next write, and before leading ends
-          savingChecksNextPage = nextPageRead;
+          pagesChecked = ahead.pagesWaiting;
           cursor = next;
-        } else {
-          savingChecksNextPage = false;
         }
         if (this.haltedAt()) return;
       }
@@ -266,8 +255,8 @@ export class EventRelay {
   }
 
   /**
-   * Publishes a page in order, leaving out the events an operator chose to skip. `checked`: a lock check
-   * sent after the page was read (see lead), which then serves as the first attempt's.
+   * Publishes a batch in order, leaving out the events an operator chose to skip. `checked`: a lock check
+   * sent after the batch was read (see lead), which then serves as the first attempt's.
    */
   private async publishPage(client: LockSession, events: readonly EventWithData[], signal: AbortSignal, checked?: Promise<boolean>): Promise<Outcome> {
     const { skipEventIds, logger } = this.options;
