@@ -183,14 +183,14 @@ export class EventRelay {
 
   /**
    * Publishes batch after batch while leading, pipelined: the feed is read ahead while a batch is
-   * published (ReadAhead), and a batch's cursor is stored while the next is published. At most one
+   * published (ReadAhead), and a batch's cursor is stored while the next is read. At most one
    * cursor write is in flight, each only after Kafka acknowledged every event up to it, and each
    * after the one before: the stored cursor never passes an unacknowledged event.
    *
-   * Each cursor write also checks the lock, in the same statement (LeaderLock.holds). The pages already
-   * read when the write was sent may be published on that check: it was sent after they were read and
-   * after the previous batch's acknowledgement, and is answered before their publish, as a check of their
-   * own would be, a round trip fewer. Pages read later wait for a check of their own.
+   * Each cursor write also checks the lock, in the same statement (LeaderLock.holds), and the pages
+   * already read when its answer came are published on that check: it was sent after the previous batch
+   * was acknowledged and answered once they were in hand, as a check of their own would be, a round trip
+   * fewer. Pages read after the answer wait for a check of their own.
    */
   private async lead(client: LockSession, signal: AbortSignal): Promise<void> {
     const { store, batchSize, idleWaitMs, logger, relayName } = this.options;
@@ -204,17 +204,21 @@ export class EventRelay {
     const reading = new AbortController();
     const readSignal = AbortSignal.any([signal, reading.signal]);
     const ahead = new ReadAhead((after) => (store.jsonText ?? store).readFeed({ after, limit: batchSize, waitMs: idleWaitMs, signal: readSignal }), cursor, batchSize, readSignal);
-    // The cursor write in flight, resolving to its lock check; and how many pages had been read when it was sent.
+    // The last cursor write, resolving to its lock check; and how many pages were waiting when that check was answered.
     let saving: Promise<boolean> = Promise.resolve(true);
     let pagesChecked = 0;
     try {
       while (!signal.aborted) {
-        const checked = pagesChecked > 0 ? saving : undefined;
-        const batch = await ahead.take(checked ? pagesChecked : Infinity);
+        if (!(await ahead.ready())) return;
+        // The previous batch's cursor write: its failure ends this leadership (the next leader resumes from the stored cursor).
+        if (!(await saving)) return;
+        const checked = pagesChecked;
+        pagesChecked = 0;
+        const batch = await ahead.take(checked > 0 ? checked : Infinity);
         if (!batch || signal.aborted) return;
         let next = batch.cursor;
         if (batch.events.length > 0) {
-          const outcome = await this.publishPage(client, batch.events, signal, checked);
+          const outcome = await this.publishPage(client, batch.events, signal, checked > 0);
           if (outcome.kind === 'interrupted') return;
           if (outcome.kind === 'too-large') {
             // Everything before the event was acknowledged: the cursor moves up to it, never past it.
@@ -223,13 +227,12 @@ export class EventRelay {
             this.halt(outcome.refusal);
           }
         }
-        // The previous batch's cursor write: its failure ends this leadership (the next leader resumes from the stored cursor).
-        if (!(await saving)) return;
-        pagesChecked = 0;
         if (next !== cursor) {
-          saving = this.storeCursor(client, next, batch.caughtUp);
-          saving.catch(() => undefined); // awaited before the next write, and before leading ends
-          pagesChecked = ahead.pagesWaiting;
+          saving = this.storeCursor(client, next, batch.caughtUp).then((held) => {
+            pagesChecked = ahead.pagesWaiting;
+            return held;
+          });
+          saving.catch(() => undefined); // awaited before the next batch, and before leading ends
           cursor = next;
         }
         if (this.haltedAt()) return;
@@ -255,19 +258,19 @@ export class EventRelay {
   }
 
   /**
-   * Publishes a batch in order, leaving out the events an operator chose to skip. `checked`: a lock check
-   * sent after the batch was read (see lead), which then serves as the first attempt's.
+   * Publishes a batch in order, leaving out the events an operator chose to skip. `lockChecked`: the lock
+   * was found held once the batch was read (see lead), which serves as the first attempt's check.
    */
-  private async publishPage(client: LockSession, events: readonly EventWithData[], signal: AbortSignal, checked?: Promise<boolean>): Promise<Outcome> {
+  private async publishPage(client: LockSession, events: readonly EventWithData[], signal: AbortSignal, lockChecked: boolean): Promise<Outcome> {
     const { skipEventIds, logger } = this.options;
-    if (skipEventIds.size === 0) return this.publishWithRetry(client, events, signal, checked);
+    if (skipEventIds.size === 0) return this.publishWithRetry(client, events, signal, lockChecked);
     const sendable = events.filter((event) => {
       if (!skipEventIds.has(event.eventId)) return true;
       this.state.skippedEvents++;
       logger.warn({ event: describe(event) }, `relay skips event ${event.eventId}: EVENTUATE_RELAY_SKIP_EVENTS names it; it is not published to Kafka`);
       return false;
     });
-    return this.publishWithRetry(client, sendable, signal, checked);
+    return this.publishWithRetry(client, sendable, signal, lockChecked);
   }
 
   /**
@@ -275,10 +278,10 @@ export class EventRelay {
    * Never skips a batch. An event too large to send ends the batch there (the ones before it are
    * acknowledged); a batch the broker refuses as too large is sent again one event at a time to find it.
    */
-  private async publishWithRetry(client: LockSession, events: readonly EventWithData[], signal: AbortSignal, checked?: Promise<boolean>): Promise<Outcome> {
+  private async publishWithRetry(client: LockSession, events: readonly EventWithData[], signal: AbortSignal, lockChecked = false): Promise<Outcome> {
     if (events.length === 0) return { kind: 'published' };
     for (let n = 1; ; n++) {
-      if (signal.aborted || !(await (n === 1 && checked ? checked : this.lock.holds(client)))) return { kind: 'interrupted' };
+      if (signal.aborted || !((n === 1 && lockChecked) || (await this.lock.holds(client)))) return { kind: 'interrupted' };
       try {
         await this.options.publisher.publish(events);
         this.published(events.length);

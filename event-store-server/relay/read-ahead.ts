@@ -40,17 +40,25 @@ export class ReadAhead {
   }
 
   /**
+   * Resolves true once a page was read and waits to be taken, false once the signal aborted. A failed
+   * read is thrown once the pages read before it were taken.
+   */
+  async ready(): Promise<boolean> {
+    while (this.pages.length === 0) {
+      if (this.signal.aborted) return false;
+      if (this.failure) throw this.failure.error;
+      await new Promise<void>((resolve) => (this.wakeTaker = resolve));
+    }
+    return !this.signal.aborted;
+  }
+
+  /**
    * The pages read so far, at most `maxPages` of them and `limit` events (at least one page), waiting
    * for one if none is; undefined once the signal aborted. A failed read is thrown once the pages read
    * before it were taken.
    */
   async take(maxPages = Infinity): Promise<Batch | undefined> {
-    while (this.pages.length === 0) {
-      if (this.signal.aborted) return undefined;
-      if (this.failure) throw this.failure.error;
-      await new Promise<void>((resolve) => (this.wakeTaker = resolve));
-    }
-    if (this.signal.aborted) return undefined;
+    if (!(await this.ready())) return undefined;
     const events: EventWithData[] = [];
     let last: FeedPage<EventWithData>;
     let taken = 0;

@@ -66,7 +66,7 @@ describe('ReadAhead', () => {
     expect(await ahead.take()).toBeUndefined();
   });
 
-  it('takes no more pages than asked, and waits for one when none is read', async () => {
+  it('takes no more pages than asked; is ready once a page is read, and not once stopped', async () => {
     const feed = scriptedFeed(10);
     const stop = new AbortController();
     const ahead = new ReadAhead((after) => feed.read(after), '', 10, stop.signal);
@@ -76,10 +76,15 @@ describe('ReadAhead', () => {
     await settle();
     expect(numbers((await ahead.take(1))!.events)).toEqual([1]);
     expect(numbers((await ahead.take(1))!.events)).toEqual([2]);
-    const waiting = ahead.take();
+    const ready = ahead.ready();
     feed.commit(2);
+    expect(await ready).toBe(true);
+    expect(ahead.pagesWaiting).toBe(1);
+    const waiting = ahead.take();
     expect(numbers((await waiting)!.events)).toEqual([3, 4]);
+    const never = ahead.ready();
     stop.abort();
+    expect(await never).toBe(false);
   });
 
   it('throws a failed read once the pages read before it were taken', async () => {

@@ -14,7 +14,7 @@ const quiet = pino({ level: 'silent' });
 
 /**
  * The lock check before each batch. The relay stores a batch's cursor and checks the lock in one
- * statement, and lets that check serve the next batch when that batch was already read: these tests
+ * statement, and lets that check serve the pages read by the time it was answered: these tests
  * fail if a check answered before the previous batch's acknowledgement were let through, or if the
  * cursor were written by a session no longer holding the lock.
  */
