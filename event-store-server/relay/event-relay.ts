@@ -198,7 +198,8 @@ export class EventRelay {
     let cursor = (await this.cursors.load(client, relayName)) ?? '';
     this.publishedCursor = cursor;
     // A previous leader may have published events after this cursor without storing it (it died or was cut
-    // off between Kafka's acknowledgement and the cursor write): they are published again, at most two batches.
+    // off between Kafka's acknowledgement and the cursor write): they are published again, at most one batch (the next
+    // batch goes only once the cursor of the one before is stored).
     logger.info({ relay: relayName, cursor }, 'relay is the leader: publishing from its stored cursor (the batches after it may be repeats)');
     if (!(await this.retryUntilDone(() => this.options.publisher.connect(), signal, 'relay cannot reach Kafka'))) return;
     const reading = new AbortController();
