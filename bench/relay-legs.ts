@@ -1,6 +1,6 @@
 /**
  * Where an event's time from append to subscriber goes, leg by leg, with the relay as it runs inside
- * the server (the store's own commits wake it): appends in process at BENCH_RATE events/s (one event
+ * the server (the store's own commits wake it, it reads the feed with the JSON as text): appends in process at BENCH_RATE events/s (one event
  * each, open loop), the relay publishing to Kafka, a kafkaSource subscriber handling them.
  *   commit -> relay read:   the append resolved (it had committed) until the relay's feed read returned it
  *   relay read -> Kafka ack: until the broker acknowledged the batch holding it (acks -1)
@@ -18,7 +18,7 @@ import { DomainEvent, EventHandlerContext, EventHandlerMethod, EventSubscriber, 
 import { KafkaPublisher } from '../event-store-server/relay/kafka-publisher';
 import { startRelay, type BatchPublisher, type FeedReader } from '../event-store-server/relay';
 import { PostgresEventStore } from '../src/postgres/postgres-event-store';
-import type { StoredEvent } from '../src/model';
+import type { EventWithData } from '../src/stored-event-text';
 import { startMockKafka } from '../test/support/kafka-mock';
 import { benchDatabase, percentile, report, runBenchmark } from './support';
 
@@ -45,14 +45,17 @@ class LegProbe {
   }
 }
 
-/** The store's feed, noting when each event was first read by the relay. */
+/** The store's feed as the server's relay reads it (the events' JSON as text), noting when each event was first read. */
 function timedFeed(store: PostgresEventStore): FeedReader {
   return {
-    async readFeed(options) {
-      const page = await store.readFeed(options);
-      const now = performance.now();
-      for (const event of page.events) if (!readAt.has(event.eventId)) readAt.set(event.eventId, now);
-      return page;
+    readFeed: (options) => store.readFeed(options),
+    jsonText: {
+      async readFeed(options) {
+        const page = await store.jsonText.readFeed(options);
+        const now = performance.now();
+        for (const event of page.events) if (!readAt.has(event.eventId)) readAt.set(event.eventId, now);
+        return page;
+      },
     },
   };
 }
@@ -62,7 +65,7 @@ function timedPublisher(inner: KafkaPublisher): BatchPublisher {
   return {
     connect: () => inner.connect(),
     disconnect: () => inner.disconnect(),
-    async publish(events: readonly StoredEvent[]) {
+    async publish(events: readonly EventWithData[]) {
       await inner.publish(events);
       const now = performance.now();
       for (const event of events) if (!ackedAt.has(event.eventId)) ackedAt.set(event.eventId, now);

@@ -1,8 +1,8 @@
 import type { FeedPage } from './model';
 
 export interface CommitWaiter {
-  /** Resolves true on a commit, false on timeout or abort. */
-  waitForCommit(timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /** Calls `listener` after each commit of events; returns the unsubscribe function. */
+  onCommit(listener: () => void): () => void;
 }
 
 /** Without any notification, look again this often: a safety net, not the mechanism. */
@@ -24,7 +24,9 @@ export interface LongPollOptions {
 
 /**
  * Reads the feed until it returns events or `waitMs` passes, sleeping between reads until a commit
- * is announced. Shared by every store that implements `readFeed`.
+ * is announced. Shared by every store that implements `readFeed`. Commits are heard from before each
+ * read: one announced while a read runs, too late for its snapshot, sends the reader back at once
+ * instead of into a pause that no later commit may shorten.
  */
 export async function longPoll<E>(
   cursor: string,
@@ -34,17 +36,40 @@ export async function longPoll<E>(
 ): Promise<FeedPage<E>> {
   const deadline = Date.now() + options.waitMs;
   const fallbackPollMs = options.fallbackPollMs ?? DEFAULT_FALLBACK_POLL_MS;
+  let announced = 0;
+  let wake: (() => void) | undefined;
+  const unsubscribe =
+    options.waitMs > 0
+      ? commits.onCommit(() => {
+          announced++;
+          wake?.();
+        })
+      : undefined;
   // Start by looking again soon: events committed before this call may still be hidden behind an
   // older open transaction, and no notification will come when that one rolls back.
   let recheckMs = RECHECK_FIRST_MS;
-  for (;;) {
-    const page = await read(cursor);
-    const remaining = deadline - Date.now();
-    if (page.events.length > 0 || remaining <= 0 || options.signal?.aborted) return page;
-    cursor = page.cursor;
-    const pauseMs = recheckMs <= RECHECK_LAST_MS ? Math.min(recheckMs, fallbackPollMs) : fallbackPollMs;
-    const committed = await commits.waitForCommit(Math.min(pauseMs, remaining), options.signal);
-    recheckMs = committed ? RECHECK_FIRST_MS : Math.min(recheckMs * 2, RECHECK_LAST_MS * 2);
+  try {
+    for (;;) {
+      const before = announced;
+      const page = await read(cursor);
+      const remaining = deadline - Date.now();
+      if (page.events.length > 0 || remaining <= 0 || options.signal?.aborted) return page;
+      cursor = page.cursor;
+      const pauseMs = recheckMs <= RECHECK_LAST_MS ? Math.min(recheckMs, fallbackPollMs) : fallbackPollMs;
+      const committed =
+        announced !== before ||
+        (await waitForCommit(
+          (listener) => {
+            wake = listener;
+            return () => (wake = undefined);
+          },
+          Math.min(pauseMs, remaining),
+          options.signal,
+        ));
+      recheckMs = committed ? RECHECK_FIRST_MS : Math.min(recheckMs * 2, RECHECK_LAST_MS * 2);
+    }
+  } finally {
+    unsubscribe?.();
   }
 }
 

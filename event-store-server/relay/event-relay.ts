@@ -7,6 +7,7 @@ import { NamedCursorTable } from '../../src/postgres/named-cursor-table';
 import { isMessageTooLarge } from './kafka-publisher';
 import { LeaderLock, type LockSession } from './leader-lock';
 import { MessageTooLargeError, storedEventMessageBytes } from './message-size';
+import { ReadAhead } from './read-ahead';
 import { measureLag, type RelayLag } from './relay-lag';
 
 /** What the relay needs of a store: the gap-free feed (PostgresEventStore, InMemoryEventStore, ...). */
@@ -181,10 +182,15 @@ export class EventRelay {
   }
 
   /**
-   * Publishes page after page while leading, pipelined: the next page is read while one is
-   * published, and a page's cursor is stored while the next is read and published. At most one
+   * Publishes batch after batch while leading, pipelined: the feed is read ahead while a batch is
+   * published (ReadAhead), and a batch's cursor is stored while the next is read. At most one
    * cursor write is in flight, each only after Kafka acknowledged every event up to it, and each
    * after the one before: the stored cursor never passes an unacknowledged event.
+   *
+   * Each cursor write also checks the lock, in the same statement (LeaderLock.holds), and the pages
+   * already read when its answer came are published on that check: it was sent after the previous batch
+   * was acknowledged and answered once they were in hand, as a check of their own would be, a round trip
+   * fewer. Pages read after the answer wait for a check of their own.
    */
   private async lead(client: LockSession, signal: AbortSignal): Promise<void> {
     const { store, batchSize, idleWaitMs, logger, relayName } = this.options;
@@ -192,39 +198,42 @@ export class EventRelay {
     let cursor = (await this.cursors.load(client, relayName)) ?? '';
     this.publishedCursor = cursor;
     // A previous leader may have published events after this cursor without storing it (it died or was cut
-    // off between Kafka's acknowledgement and the cursor write): they are published again, at most two batches.
+    // off between Kafka's acknowledgement and the cursor write): they are published again, at most one batch (the next
+    // batch goes only once the cursor of the one before is stored).
     logger.info({ relay: relayName, cursor }, 'relay is the leader: publishing from its stored cursor (the batches after it may be repeats)');
     if (!(await this.retryUntilDone(() => this.options.publisher.connect(), signal, 'relay cannot reach Kafka'))) return;
     const reading = new AbortController();
     const readSignal = AbortSignal.any([signal, reading.signal]);
-    const read = (after: string) => {
-      const page = (store.jsonText ?? store).readFeed({ after, limit: batchSize, waitMs: idleWaitMs, signal: readSignal });
-      page.catch(() => undefined); // awaited in its turn; not when the leadership ends first
-      return page;
-    };
-    let saving: Promise<void> = Promise.resolve();
+    const ahead = new ReadAhead((after) => (store.jsonText ?? store).readFeed({ after, limit: batchSize, waitMs: idleWaitMs, signal: readSignal }), cursor, batchSize, readSignal);
+    // The last cursor write, resolving to its lock check; and how many pages were waiting when that check was answered.
+    let saving: Promise<boolean> = Promise.resolve(true);
+    let pagesChecked = 0;
     try {
-      let nextPage = read(cursor);
       while (!signal.aborted) {
-        const page = await nextPage;
-        if (signal.aborted) return;
-        nextPage = read(page.cursor);
-        let next = page.cursor;
-        if (page.events.length > 0) {
-          const outcome = await this.publishPage(client, page.events, signal);
+        if (!(await ahead.ready())) return;
+        // The previous batch's cursor write: its failure ends this leadership (the next leader resumes from the stored cursor).
+        if (!(await saving)) return;
+        const checked = pagesChecked;
+        pagesChecked = 0;
+        const batch = await ahead.take(checked > 0 ? checked : Infinity);
+        if (!batch || signal.aborted) return;
+        let next = batch.cursor;
+        if (batch.events.length > 0) {
+          const outcome = await this.publishPage(client, batch.events, signal, checked > 0);
           if (outcome.kind === 'interrupted') return;
           if (outcome.kind === 'too-large') {
             // Everything before the event was acknowledged: the cursor moves up to it, never past it.
-            const index = page.events.findIndex((event) => event.eventId === outcome.refusal.event.eventId);
-            next = index === 0 ? cursor : page.events[index - 1].cursor!;
+            const index = batch.events.findIndex((event) => event.eventId === outcome.refusal.event.eventId);
+            next = index === 0 ? cursor : batch.events[index - 1].cursor!;
             this.halt(outcome.refusal);
           }
         }
-        // The previous page's cursor write: its failure ends this leadership (the next leader resumes from the stored cursor).
-        await saving;
         if (next !== cursor) {
-          saving = this.storeCursor(client, next, page.events.length < batchSize);
-          saving.catch(() => undefined); // awaited before the next write, and before leading ends
+          saving = this.storeCursor(client, next, batch.caughtUp).then((held) => {
+            pagesChecked = ahead.pagesWaiting;
+            return held;
+          });
+          saving.catch(() => undefined); // awaited before the next batch, and before leading ends
           cursor = next;
         }
         if (this.haltedAt()) return;
@@ -235,10 +244,13 @@ export class EventRelay {
     }
   }
 
-  private async storeCursor(client: LockSession, cursor: string, caughtUp: boolean): Promise<void> {
-    await this.cursors.save(client, this.options.relayName, cursor);
+  /** Stores the cursor if, and only if, this relay still holds the lock; resolves to whether it does. */
+  private async storeCursor(client: LockSession, cursor: string, caughtUp: boolean): Promise<boolean> {
+    const held = await this.lock.holds(client, (lockHeld, values) => this.cursors.saveIf(this.options.relayName, cursor, lockHeld, values));
+    if (!held) return false;
     this.publishedCursor = cursor;
     if (caughtUp) this.state.lagEvents = this.state.lagSeconds = 0;
+    return true;
   }
 
   /** A method, not the field: the compiler would otherwise take the field for unchanged across awaits. */
@@ -246,17 +258,20 @@ export class EventRelay {
     return this.state.halted;
   }
 
-  /** Publishes a page in order, leaving out the events an operator chose to skip. */
-  private async publishPage(client: LockSession, events: readonly EventWithData[], signal: AbortSignal): Promise<Outcome> {
+  /**
+   * Publishes a batch in order, leaving out the events an operator chose to skip. `lockChecked`: the lock
+   * was found held once the batch was read (see lead), which serves as the first attempt's check.
+   */
+  private async publishPage(client: LockSession, events: readonly EventWithData[], signal: AbortSignal, lockChecked: boolean): Promise<Outcome> {
     const { skipEventIds, logger } = this.options;
-    if (skipEventIds.size === 0) return this.publishWithRetry(client, events, signal);
+    if (skipEventIds.size === 0) return this.publishWithRetry(client, events, signal, lockChecked);
     const sendable = events.filter((event) => {
       if (!skipEventIds.has(event.eventId)) return true;
       this.state.skippedEvents++;
       logger.warn({ event: describe(event) }, `relay skips event ${event.eventId}: EVENTUATE_RELAY_SKIP_EVENTS names it; it is not published to Kafka`);
       return false;
     });
-    return this.publishWithRetry(client, sendable, signal);
+    return this.publishWithRetry(client, sendable, signal, lockChecked);
   }
 
   /**
@@ -264,10 +279,10 @@ export class EventRelay {
    * Never skips a batch. An event too large to send ends the batch there (the ones before it are
    * acknowledged); a batch the broker refuses as too large is sent again one event at a time to find it.
    */
-  private async publishWithRetry(client: LockSession, events: readonly EventWithData[], signal: AbortSignal): Promise<Outcome> {
+  private async publishWithRetry(client: LockSession, events: readonly EventWithData[], signal: AbortSignal, lockChecked = false): Promise<Outcome> {
     if (events.length === 0) return { kind: 'published' };
     for (let n = 1; ; n++) {
-      if (signal.aborted || !(await this.lock.holds(client))) return { kind: 'interrupted' };
+      if (signal.aborted || !((n === 1 && lockChecked) || (await this.lock.holds(client)))) return { kind: 'interrupted' };
       try {
         await this.options.publisher.publish(events);
         this.published(events.length);

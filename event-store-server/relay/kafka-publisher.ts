@@ -1,5 +1,6 @@
-import { Kafka, logLevel, Partitioners, Producer, TopicMessages } from 'kafkajs';
+import { Kafka, logLevel, Producer, TopicMessages } from 'kafkajs';
 import type { EventWithData } from '../../src/stored-event-text';
+import { keyPartitioner } from './key-partitioner';
 import { toKafkaMessage, topicFor, type KafkaMessage } from './kafka-message';
 import { kafkaMessageBytes, MessageTooLargeError } from './message-size';
 
@@ -45,8 +46,8 @@ export class KafkaPublisher {
     this.producer = kafka.producer({
       allowAutoTopicCreation: true,
       idempotent: false,
-      // Java-compatible murmur2 on the key, the partitioner Eventuate's other clients use.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // Java-compatible murmur2 on the key, the partitioner Eventuate's other clients use (kafkajs's DefaultPartitioner's choice, faster).
+      createPartitioner: keyPartitioner,
     });
     this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
   }

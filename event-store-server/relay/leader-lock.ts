@@ -52,6 +52,22 @@ export class LockSession implements Queryable {
   }
 }
 
+/**
+ * A statement that writes only while the lock is held: given `held`, the SQL condition true while the
+ * session running it holds the lock (its parameters `values`, numbered from `held`'s argument on), it
+ * answers one row whose `held` is that condition's value (e.g. NamedCursorTable.saveIf).
+ */
+export type WriteWhileHeld = (held: (firstParam: number) => string, values: unknown[]) => { text: string; values: unknown[] };
+
+/** True while the session running it holds the advisory lock named by parameter `$firstParam`. */
+function lockHeld(firstParam: number): string {
+  // A bigint advisory key shows in pg_locks as classid (high half), objid (low half), objsubid 1.
+  return `EXISTS (
+    SELECT 1 FROM pg_locks, (SELECT hashtext($${firstParam})::bigint AS key) k
+     WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
+       AND classid = ((k.key >> 32) & 4294967295)::oid AND objid = (k.key & 4294967295)::oid)`;
+}
+
 /** Resolves as `promise` does, or rejects with `what` after `ms`; the timer never outlives it. */
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -121,26 +137,24 @@ export class LeaderLock {
    * database. False, and the leadership counts as lost, when the session is gone or the check gets no
    * answer within timeoutMs / 2 of being sent (time queued behind the session's other queries, e.g. a
    * long lag count, does not count: the session is busy then, not idle, so it keeps its lease).
+   *
+   * `write`, when given, is a statement run in the same round trip that writes only while the lock is
+   * held (see WriteWhileHeld): the relay stores its cursor this way, so a batch's cursor and the check
+   * before the next batch cost one round trip, not two. A failure of it drops the session and is thrown.
    */
-  async holds(session: LockSession): Promise<boolean> {
+  async holds(session: LockSession, write?: WriteWhileHeld): Promise<boolean> {
     if (this.session !== session) return false;
     const { lockName, timeoutMs } = this.options;
+    const statement = write ? write(lockHeld, [lockName]) : { text: `SELECT ${lockHeld(1)} AS held`, values: [lockName] };
     // pg honours a per-query query_timeout, timed from when the query is sent; its types know only the connection-wide one.
-    const check: QueryConfig & { query_timeout: number } = {
-      // A bigint advisory key shows in pg_locks as classid (high half), objid (low half), objsubid 1.
-      text: `SELECT EXISTS (
-               SELECT 1 FROM pg_locks, (SELECT hashtext($1)::bigint AS key) k
-                WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
-                  AND classid = ((k.key >> 32) & 4294967295)::oid AND objid = (k.key & 4294967295)::oid) AS held`,
-      values: [lockName],
-      query_timeout: Math.ceil(timeoutMs / 2),
-    };
+    const check: QueryConfig & { query_timeout: number } = { ...statement, query_timeout: Math.ceil(timeoutMs / 2) };
     try {
       const { rows } = await session.query<{ held: boolean }>(check);
       if (rows[0].held) return true;
       this.drop(session, new Error('the leader lock session no longer holds the lock'));
     } catch (err) {
       this.drop(session, err instanceof Error ? err : new Error(String(err)));
+      if (write) throw err;
     }
     return false;
   }

@@ -1,5 +1,5 @@
 import { Client, type ClientConfig } from 'pg';
-import { CommitWaiter, waitForCommit } from '../long-poll';
+import type { CommitWaiter } from '../long-poll';
 
 /**
  * Tells feed readers that events were committed, so long polls, SSE streams and the relay wake on
@@ -33,11 +33,6 @@ export class CommitListener implements CommitWaiter {
     this.listeners.add(listener);
     this.ensureConnected();
     return () => this.listeners.delete(listener);
-  }
-
-  /** Resolves true on a commit, false when `timeoutMs` passes or `signal` aborts first. */
-  waitForCommit(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    return waitForCommit((listener) => this.onCommit(listener), timeoutMs, signal);
   }
 
   async close(): Promise<void> {

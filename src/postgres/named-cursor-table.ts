@@ -64,4 +64,20 @@ export class NamedCursorTable {
       [name, cursor],
     );
   }
+
+  /**
+   * The statement of save, writing only where `condition` is true: an SQL boolean whose parameters
+   * are `conditionValues`, numbered from $3 (as `condition(3)` spells them). It answers one row,
+   * `held`: the condition's value, so one round trip both checks and writes.
+   */
+  saveIf(name: string, cursor: string, condition: (firstParam: number) => string, conditionValues: unknown[]): { text: string; values: unknown[] } {
+    return {
+      // A data-modifying WITH runs to completion whether or not the outer query reads it.
+      text: `WITH guard AS (SELECT ${condition(3)} AS held),
+        saved AS (INSERT INTO ${this.table} (${this.nameColumn}, cursor) SELECT $1, $2 FROM guard WHERE guard.held
+          ON CONFLICT (${this.nameColumn}) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now())
+        SELECT held FROM guard`,
+      values: [name, cursor, ...conditionValues],
+    };
+  }
 }
