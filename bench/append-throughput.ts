@@ -5,7 +5,9 @@
  * moves by 2x between quiet and busy hours: each ratio is the median of the rounds' ratios.
  * Run: npm run bench -- append   (DATABASE_URL to use your own PostgreSQL; BENCH_LEGS=store1,http1 runs
  * only those legs, e.g. under a profiler; BENCH_WRITE_CONNECTIONS=1,2,4 runs a store and a server per
- * committer count, interleaved in the same rounds)
+ * committer count, interleaved in the same rounds). The HTTP legs also say the server process's CPU
+ * time per append (or per event), read from /proc: far steadier than the rates when other work
+ * shares the machine.
  */
 import { Pool } from 'pg';
 import { PostgresEventStore } from '../src';
@@ -43,10 +45,14 @@ async function post(url: string, body: unknown): Promise<any> {
   return answer.body;
 }
 
-/** The legs of one store and server pair, keyed by name + `suffix`. */
-type Legs = Record<string, { label: string; unit: string; run: () => Promise<number> }>;
+/**
+ * The legs of one store and server pair, keyed by name + `suffix`. A leg with a `server` measures a
+ * rate of its `unit` (appends or events a second), whose server CPU time per unit is reported too.
+ */
+type Legs = Record<string, { label: string; unit: string; run: () => Promise<number>; server?: BenchServer }>;
 
-function storeLegs(store: PostgresEventStore, url: string, suffix: string, labelSuffix: string): Legs {
+function storeLegs(store: PostgresEventStore, server: BenchServer, suffix: string, labelSuffix: string): Legs {
+  const url = server.url;
   const storeCreate = async () => ({ id: (await store.create({ entityType: 'BenchAccount', events: deposits(1) })).entityId, version: 1 });
   const storeAppend: Append = async (entity, events) =>
     (await store.append({ entityType: 'BenchAccount', entityId: entity.id, expectedVersion: entity.version, events })).entityVersion;
@@ -54,9 +60,9 @@ function storeLegs(store: PostgresEventStore, url: string, suffix: string, label
   const httpAppend: Append = async (entity, events) => (await post(`${url}/entity/BenchAccount/${entity.id}`, { entityVersion: entity.version, events })).entityVersion;
   return {
     [`store1${suffix}`]: { label: `PostgresEventStore: 1-event appends, 16 concurrent${labelSuffix}`, unit: 'appends/s', run: () => appendLeg(storeAppend, storeCreate, SINGLE_CONCURRENCY, 1) },
-    [`http1${suffix}`]: { label: `HTTP: 1-event appends, 16 concurrent clients${labelSuffix}`, unit: 'appends/s', run: () => appendLeg(httpAppend, httpCreate, SINGLE_CONCURRENCY, 1) },
+    [`http1${suffix}`]: { label: `HTTP: 1-event appends, 16 concurrent clients${labelSuffix}`, unit: 'appends/s', run: () => appendLeg(httpAppend, httpCreate, SINGLE_CONCURRENCY, 1), server },
     [`store100${suffix}`]: { label: `PostgresEventStore: 100-event appends, 4 concurrent${labelSuffix}`, unit: 'events/s', run: () => appendLeg(storeAppend, storeCreate, BATCH_CONCURRENCY, BATCH) },
-    [`http100${suffix}`]: { label: `HTTP: 100-event appends, 4 concurrent clients${labelSuffix}`, unit: 'events/s', run: () => appendLeg(httpAppend, httpCreate, BATCH_CONCURRENCY, BATCH) },
+    [`http100${suffix}`]: { label: `HTTP: 100-event appends, 4 concurrent clients${labelSuffix}`, unit: 'events/s', run: () => appendLeg(httpAppend, httpCreate, BATCH_CONCURRENCY, BATCH), server },
     [`httpP50${suffix}`]: {
       label: `HTTP: 1-event append at one client, p50${labelSuffix}`,
       unit: 'ms',
@@ -113,7 +119,7 @@ export async function appendThroughput(): Promise<void> {
         run: async () => (await runFor(SECONDS, SINGLE_CONCURRENCY, async () => void (await raw.query('INSERT INTO bench_baseline (data) VALUES ($1)', ['{"n":1}'])))) / SECONDS,
       },
     };
-    const pairLegs: Legs = Object.assign({}, ...pairs.map(({ suffix, labelSuffix, store, server }) => storeLegs(store, server.url, suffix, labelSuffix)));
+    const pairLegs: Legs = Object.assign({}, ...pairs.map(({ suffix, labelSuffix, store, server }) => storeLegs(store, server, suffix, labelSuffix)));
     // Each raw leg runs next to the legs measured against it.
     for (const kind of ['store1', 'http1', 'raw100', 'store100', 'http100', 'httpP50']) {
       for (const [name, leg] of Object.entries(pairLegs)) if (name.replace(/@.*/, '') === kind) legs[name] = leg;
@@ -122,16 +128,29 @@ export async function appendThroughput(): Promise<void> {
     const chosen = process.env.BENCH_LEGS?.split(',');
     for (const name of Object.keys(legs)) if (chosen && !chosen.includes(name)) delete legs[name];
     const figures: Record<string, number[]> = Object.fromEntries(Object.keys(legs).map((k) => [k, []]));
+    /** Server CPU µs per unit of the leg's rate, by leg. */
+    const serverCpu: Record<string, number[]> = {};
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round} of ${ROUNDS}`);
       for (const [name, leg] of Object.entries(legs)) {
+        const cpuBefore = leg.server?.cpuSeconds();
         const value = await leg.run();
+        const cpuAfter = leg.server?.cpuSeconds();
         figures[name].push(value);
-        report(`  ${leg.label}`, value, leg.unit);
+        let extra = '';
+        if (cpuBefore !== undefined && cpuAfter !== undefined) {
+          const micros = ((cpuAfter - cpuBefore) * 1e6) / (value * SECONDS);
+          (serverCpu[name] ??= []).push(micros);
+          extra = `(server CPU ${micros.toFixed(1)} µs per ${leg.unit.replace('s/s', '')})`;
+        }
+        report(`  ${leg.label}`, value, leg.unit, extra);
       }
     }
     console.log(`\nmedians of ${ROUNDS} rounds of ${SECONDS} s per leg:`);
     for (const [name, leg] of Object.entries(legs)) report(leg.label, median(figures[name]), leg.unit, `(rounds: ${figures[name].map((v) => v.toFixed(v < 100 ? 1 : 0)).join(', ')})`);
+    for (const [name, micros] of Object.entries(serverCpu)) {
+      report(`server CPU per ${legs[name].unit.replace('s/s', '')}, ${name}`, median(micros), 'µs', `(rounds: ${micros.map((v) => v.toFixed(1)).join(', ')})`);
+    }
     const ratio = (label: string, over: string, under: string, target: string) => {
       if (!figures[over] || !figures[under]) return;
       const perRound = figures[over].map((v, i) => v / figures[under][i]);

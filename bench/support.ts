@@ -1,6 +1,6 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../event-store-server/embedded-postgres';
@@ -29,7 +29,28 @@ export async function benchDatabase(): Promise<BenchDatabase> {
 
 export interface BenchServer {
   url: string;
+  /**
+   * CPU seconds the server process has used so far (user + system), read from /proc; undefined where
+   * there is no /proc (not Linux). Steadier than a rate on a shared machine: other processes take
+   * turns on the cores, not cycles from the server's work.
+   */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
+}
+
+/** Linux's clock ticks per second (USER_HZ) in /proc/<pid>/stat: 100 on x86 and ARM. */
+const CLOCK_TICKS = 100;
+
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name (2nd field) may hold spaces and parentheses; the fields after its closing one are fixed: utime is the 14th, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 /** The server in a process of its own, so the load generator does not share its event loop. */
@@ -48,6 +69,7 @@ export function startServerProcess(env: Record<string, string>): Promise<BenchSe
       child.stdout!.resume();
       resolve({
         url: match[1],
+        cpuSeconds: () => processCpuSeconds(child.pid),
         stop: () =>
           new Promise<void>((done) => {
             child.once('exit', () => done());
