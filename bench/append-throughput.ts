@@ -7,8 +7,11 @@
  * only those legs, e.g. under a profiler; BENCH_WRITE_CONNECTIONS=1,2,4 runs a store and a server per
  * committer count, interleaved in the same rounds). The HTTP legs also say the server process's CPU
  * time per append (or per event), read from /proc: far steadier than the rates when other work
- * shares the machine.
+ * shares the machine. The emmett1 leg is Emmett's PostgreSQL event store (@event-driven-io/emmett-postgresql)
+ * in this process, on its own pool of 16 connections: the same appends, for comparison.
  */
+import { randomUUID } from 'node:crypto';
+import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { Pool } from 'pg';
 import { PostgresEventStore } from '../src';
 import { benchDatabase, BenchServer, report, requestJson, runFor, startServerProcess } from './support';
@@ -86,6 +89,7 @@ export async function appendThroughput(): Promise<void> {
   // BENCH_WRITE_CONNECTIONS=1,2,4: a store and a server per committer count, their legs interleaved in the rounds.
   const committerCounts = process.env.BENCH_WRITE_CONNECTIONS?.split(',').map(Number) ?? [undefined];
   const pairs: Array<{ suffix: string; labelSuffix: string; store: PostgresEventStore; server: BenchServer }> = [];
+  let closeEmmett = async () => undefined;
   try {
     for (const writeConnections of committerCounts) {
       const schema = `${Date.now()}_${writeConnections ?? 'default'}`;
@@ -118,6 +122,33 @@ export async function appendThroughput(): Promise<void> {
         unit: 'tx/s',
         run: async () => (await runFor(SECONDS, SINGLE_CONCURRENCY, async () => void (await raw.query('INSERT INTO bench_baseline (data) VALUES ($1)', ['{"n":1}'])))) / SECONDS,
       },
+    };
+    // Emmett creates its tables (emt_streams, emt_messages, ...) in the public schema on its first append.
+    const emmettPool = new Pool({ connectionString: db.connectionString, max: SINGLE_CONCURRENCY });
+    const emmett = getPostgreSQLEventStore(db.connectionString, { connectionOptions: { pool: emmettPool } });
+    closeEmmett = async () => {
+      await emmett.close();
+      await emmettPool.end();
+    };
+    const emmettAppend: Append = async (entity, events) =>
+      Number(
+        (
+          await emmett.appendToStream(
+            entity.id,
+            events.map((e) => ({ type: e.eventType, data: e.eventData })),
+            { expectedStreamVersion: BigInt(entity.version) },
+          )
+        ).nextExpectedStreamVersion,
+      );
+    const emmettCreate = async () => {
+      const id = `BenchAccount-${randomUUID()}`;
+      const { nextExpectedStreamVersion } = await emmett.appendToStream(id, [{ type: 'Deposited', data: { amount: 0, note: 'bench' } }]);
+      return { id, version: Number(nextExpectedStreamVersion) };
+    };
+    legs.emmett1 = {
+      label: 'Emmett 0.42 in process: 1-event appends, 16 concurrent',
+      unit: 'appends/s',
+      run: () => appendLeg(emmettAppend, emmettCreate, SINGLE_CONCURRENCY, 1),
     };
     const pairLegs: Legs = Object.assign({}, ...pairs.map(({ suffix, labelSuffix, store, server }) => storeLegs(store, server, suffix, labelSuffix)));
     // Each raw leg runs next to the legs measured against it.
@@ -157,7 +188,9 @@ export async function appendThroughput(): Promise<void> {
       console.log(`${label.padEnd(58)} ${median(perRound).toFixed(2).padStart(9)} x  (rounds: ${perRound.map((r) => r.toFixed(2)).join(', ')}; target: ${target})`);
     };
     console.log('\nratios (median of the rounds):');
+    ratio('Emmett in process / raw, 1-event at 16', 'emmett1', 'raw1', '-');
     for (const { suffix, labelSuffix } of pairs) {
+      ratio(`HTTP / Emmett in process, 1-event at 16${labelSuffix}`, `http1${suffix}`, 'emmett1', 'at least 2x');
       ratio(`in process / raw, 1-event at 16${labelSuffix}`, `store1${suffix}`, 'raw1', 'at least 1.5x');
       ratio(`HTTP / raw, 1-event at 16${labelSuffix}`, `http1${suffix}`, 'raw1', 'at least 1.0x');
       ratio(`in process / raw, 100-event at 4${labelSuffix}`, `store100${suffix}`, 'raw100', '-');
@@ -175,6 +208,7 @@ export async function appendThroughput(): Promise<void> {
       await server.stop();
       await store.close();
     }
+    await closeEmmett();
     await raw.query('DROP TABLE IF EXISTS bench_baseline').catch(() => undefined);
     await raw.end();
     await db.stop();
