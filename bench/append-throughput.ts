@@ -5,8 +5,13 @@
  * moves by 2x between quiet and busy hours: each ratio is the median of the rounds' ratios.
  * Run: npm run bench -- append   (DATABASE_URL to use your own PostgreSQL; BENCH_LEGS=store1,http1 runs
  * only those legs, e.g. under a profiler; BENCH_WRITE_CONNECTIONS=1,2,4 runs a store and a server per
- * committer count, interleaved in the same rounds)
+ * committer count, interleaved in the same rounds). The HTTP legs also say the server process's CPU
+ * time per append (or per event), read from /proc: far steadier than the rates when other work
+ * shares the machine. The emmett1 leg is Emmett's PostgreSQL event store (@event-driven-io/emmett-postgresql)
+ * in this process, on its own pool of 16 connections: the same appends, for comparison.
  */
+import { randomUUID } from 'node:crypto';
+import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { Pool } from 'pg';
 import { PostgresEventStore } from '../src';
 import { benchDatabase, BenchServer, report, requestJson, runFor, startServerProcess } from './support';
@@ -43,10 +48,14 @@ async function post(url: string, body: unknown): Promise<any> {
   return answer.body;
 }
 
-/** The legs of one store and server pair, keyed by name + `suffix`. */
-type Legs = Record<string, { label: string; unit: string; run: () => Promise<number> }>;
+/**
+ * The legs of one store and server pair, keyed by name + `suffix`. A leg with a `server` measures a
+ * rate of its `unit` (appends or events a second), whose server CPU time per unit is reported too.
+ */
+type Legs = Record<string, { label: string; unit: string; run: () => Promise<number>; server?: BenchServer }>;
 
-function storeLegs(store: PostgresEventStore, url: string, suffix: string, labelSuffix: string): Legs {
+function storeLegs(store: PostgresEventStore, server: BenchServer, suffix: string, labelSuffix: string): Legs {
+  const url = server.url;
   const storeCreate = async () => ({ id: (await store.create({ entityType: 'BenchAccount', events: deposits(1) })).entityId, version: 1 });
   const storeAppend: Append = async (entity, events) =>
     (await store.append({ entityType: 'BenchAccount', entityId: entity.id, expectedVersion: entity.version, events })).entityVersion;
@@ -54,9 +63,9 @@ function storeLegs(store: PostgresEventStore, url: string, suffix: string, label
   const httpAppend: Append = async (entity, events) => (await post(`${url}/entity/BenchAccount/${entity.id}`, { entityVersion: entity.version, events })).entityVersion;
   return {
     [`store1${suffix}`]: { label: `PostgresEventStore: 1-event appends, 16 concurrent${labelSuffix}`, unit: 'appends/s', run: () => appendLeg(storeAppend, storeCreate, SINGLE_CONCURRENCY, 1) },
-    [`http1${suffix}`]: { label: `HTTP: 1-event appends, 16 concurrent clients${labelSuffix}`, unit: 'appends/s', run: () => appendLeg(httpAppend, httpCreate, SINGLE_CONCURRENCY, 1) },
+    [`http1${suffix}`]: { label: `HTTP: 1-event appends, 16 concurrent clients${labelSuffix}`, unit: 'appends/s', run: () => appendLeg(httpAppend, httpCreate, SINGLE_CONCURRENCY, 1), server },
     [`store100${suffix}`]: { label: `PostgresEventStore: 100-event appends, 4 concurrent${labelSuffix}`, unit: 'events/s', run: () => appendLeg(storeAppend, storeCreate, BATCH_CONCURRENCY, BATCH) },
-    [`http100${suffix}`]: { label: `HTTP: 100-event appends, 4 concurrent clients${labelSuffix}`, unit: 'events/s', run: () => appendLeg(httpAppend, httpCreate, BATCH_CONCURRENCY, BATCH) },
+    [`http100${suffix}`]: { label: `HTTP: 100-event appends, 4 concurrent clients${labelSuffix}`, unit: 'events/s', run: () => appendLeg(httpAppend, httpCreate, BATCH_CONCURRENCY, BATCH), server },
     [`httpP50${suffix}`]: {
       label: `HTTP: 1-event append at one client, p50${labelSuffix}`,
       unit: 'ms',
@@ -80,6 +89,7 @@ export async function appendThroughput(): Promise<void> {
   // BENCH_WRITE_CONNECTIONS=1,2,4: a store and a server per committer count, their legs interleaved in the rounds.
   const committerCounts = process.env.BENCH_WRITE_CONNECTIONS?.split(',').map(Number) ?? [undefined];
   const pairs: Array<{ suffix: string; labelSuffix: string; store: PostgresEventStore; server: BenchServer }> = [];
+  let closeEmmett = async () => undefined;
   try {
     for (const writeConnections of committerCounts) {
       const schema = `${Date.now()}_${writeConnections ?? 'default'}`;
@@ -113,7 +123,34 @@ export async function appendThroughput(): Promise<void> {
         run: async () => (await runFor(SECONDS, SINGLE_CONCURRENCY, async () => void (await raw.query('INSERT INTO bench_baseline (data) VALUES ($1)', ['{"n":1}'])))) / SECONDS,
       },
     };
-    const pairLegs: Legs = Object.assign({}, ...pairs.map(({ suffix, labelSuffix, store, server }) => storeLegs(store, server.url, suffix, labelSuffix)));
+    // Emmett creates its tables (emt_streams, emt_messages, ...) in the public schema on its first append.
+    const emmettPool = new Pool({ connectionString: db.connectionString, max: SINGLE_CONCURRENCY });
+    const emmett = getPostgreSQLEventStore(db.connectionString, { connectionOptions: { pool: emmettPool } });
+    closeEmmett = async () => {
+      await emmett.close();
+      await emmettPool.end();
+    };
+    const emmettAppend: Append = async (entity, events) =>
+      Number(
+        (
+          await emmett.appendToStream(
+            entity.id,
+            events.map((e) => ({ type: e.eventType, data: e.eventData })),
+            { expectedStreamVersion: BigInt(entity.version) },
+          )
+        ).nextExpectedStreamVersion,
+      );
+    const emmettCreate = async () => {
+      const id = `BenchAccount-${randomUUID()}`;
+      const { nextExpectedStreamVersion } = await emmett.appendToStream(id, [{ type: 'Deposited', data: { amount: 0, note: 'bench' } }]);
+      return { id, version: Number(nextExpectedStreamVersion) };
+    };
+    legs.emmett1 = {
+      label: 'Emmett 0.42 in process: 1-event appends, 16 concurrent',
+      unit: 'appends/s',
+      run: () => appendLeg(emmettAppend, emmettCreate, SINGLE_CONCURRENCY, 1),
+    };
+    const pairLegs: Legs = Object.assign({}, ...pairs.map(({ suffix, labelSuffix, store, server }) => storeLegs(store, server, suffix, labelSuffix)));
     // Each raw leg runs next to the legs measured against it.
     for (const kind of ['store1', 'http1', 'raw100', 'store100', 'http100', 'httpP50']) {
       for (const [name, leg] of Object.entries(pairLegs)) if (name.replace(/@.*/, '') === kind) legs[name] = leg;
@@ -122,23 +159,38 @@ export async function appendThroughput(): Promise<void> {
     const chosen = process.env.BENCH_LEGS?.split(',');
     for (const name of Object.keys(legs)) if (chosen && !chosen.includes(name)) delete legs[name];
     const figures: Record<string, number[]> = Object.fromEntries(Object.keys(legs).map((k) => [k, []]));
+    /** Server CPU µs per unit of the leg's rate, by leg. */
+    const serverCpu: Record<string, number[]> = {};
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round} of ${ROUNDS}`);
       for (const [name, leg] of Object.entries(legs)) {
+        const cpuBefore = leg.server?.cpuSeconds();
         const value = await leg.run();
+        const cpuAfter = leg.server?.cpuSeconds();
         figures[name].push(value);
-        report(`  ${leg.label}`, value, leg.unit);
+        let extra = '';
+        if (cpuBefore !== undefined && cpuAfter !== undefined) {
+          const micros = ((cpuAfter - cpuBefore) * 1e6) / (value * SECONDS);
+          (serverCpu[name] ??= []).push(micros);
+          extra = `(server CPU ${micros.toFixed(1)} µs per ${leg.unit.replace('s/s', '')})`;
+        }
+        report(`  ${leg.label}`, value, leg.unit, extra);
       }
     }
     console.log(`\nmedians of ${ROUNDS} rounds of ${SECONDS} s per leg:`);
     for (const [name, leg] of Object.entries(legs)) report(leg.label, median(figures[name]), leg.unit, `(rounds: ${figures[name].map((v) => v.toFixed(v < 100 ? 1 : 0)).join(', ')})`);
+    for (const [name, micros] of Object.entries(serverCpu)) {
+      report(`server CPU per ${legs[name].unit.replace('s/s', '')}, ${name}`, median(micros), 'µs', `(rounds: ${micros.map((v) => v.toFixed(1)).join(', ')})`);
+    }
     const ratio = (label: string, over: string, under: string, target: string) => {
       if (!figures[over] || !figures[under]) return;
       const perRound = figures[over].map((v, i) => v / figures[under][i]);
       console.log(`${label.padEnd(58)} ${median(perRound).toFixed(2).padStart(9)} x  (rounds: ${perRound.map((r) => r.toFixed(2)).join(', ')}; target: ${target})`);
     };
     console.log('\nratios (median of the rounds):');
+    ratio('Emmett in process / raw, 1-event at 16', 'emmett1', 'raw1', '-');
     for (const { suffix, labelSuffix } of pairs) {
+      ratio(`HTTP / Emmett in process, 1-event at 16${labelSuffix}`, `http1${suffix}`, 'emmett1', 'at least 2x');
       ratio(`in process / raw, 1-event at 16${labelSuffix}`, `store1${suffix}`, 'raw1', 'at least 1.5x');
       ratio(`HTTP / raw, 1-event at 16${labelSuffix}`, `http1${suffix}`, 'raw1', 'at least 1.0x');
       ratio(`in process / raw, 100-event at 4${labelSuffix}`, `store100${suffix}`, 'raw100', '-');
@@ -156,6 +208,7 @@ export async function appendThroughput(): Promise<void> {
       await server.stop();
       await store.close();
     }
+    await closeEmmett();
     await raw.query('DROP TABLE IF EXISTS bench_baseline').catch(() => undefined);
     await raw.end();
     await db.stop();

@@ -1,6 +1,6 @@
-import { spawn, ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../event-store-server/embedded-postgres';
@@ -29,13 +29,51 @@ export async function benchDatabase(): Promise<BenchDatabase> {
 
 export interface BenchServer {
   url: string;
+  /**
+   * CPU seconds the server process has used so far (user + system), read from /proc; undefined where
+   * there is no /proc (not Linux). Steadier than a rate on a shared machine: other processes take
+   * turns on the cores, not cycles from the server's work.
+   */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
 
-/** The server in a process of its own, so the load generator does not share its event loop. */
+/** Linux's clock ticks per second (USER_HZ) in /proc/<pid>/stat: 100 on x86 and ARM. */
+const CLOCK_TICKS = 100;
+
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name (2nd field) may hold spaces and parentheses; the fields after its closing one are fixed: utime is the 14th, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+let built = false;
+
+/**
+ * Compiles the server (npm run build, into dist/), once per benchmark process, so that it is measured
+ * as it is deployed. Run through ts-node it pays for something no deployment has: ts-node loads
+ * node:repl, which loads node:domain, which wraps EventEmitter's constructor and emit for every
+ * socket, request and response of the process (2-3% of the server's CPU in a profile of 1-event
+ * appends).
+ */
+function buildServer(): void {
+  if (built) return;
+  const run = spawnSync(process.execPath, ['event-store-server/console/build.js'], { stdio: 'inherit' });
+  if (run.status !== 0) throw new Error(`npm run build failed (${run.status ?? run.signal}): the benchmark needs the compiled server`);
+  built = true;
+}
+
+/** The server, compiled, in a process of its own, so the load generator does not share its event loop. */
 export function startServerProcess(env: Record<string, string>): Promise<BenchServer> {
+  buildServer();
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ') ?? []), '-r', 'ts-node/register/transpile-only', 'cli/cli.ts', 'start'], {
+    const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ') ?? []), 'dist/cli/cli.js', 'start'], {
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -48,6 +86,7 @@ export function startServerProcess(env: Record<string, string>): Promise<BenchSe
       child.stdout!.resume();
       resolve({
         url: match[1],
+        cpuSeconds: () => processCpuSeconds(child.pid),
         stop: () =>
           new Promise<void>((done) => {
             child.once('exit', () => done());

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { escapeIdentifier, escapeLiteral, type Pool } from 'pg';
 
 /** Under load, commits share one NOTIFY per this interval; the first commit after a quiet spell goes at once. */
 const MIN_INTERVAL_MS = 5;
@@ -12,12 +12,22 @@ export class CommitAnnouncer {
   private sending = false;
   private pending = false;
   private pause?: NodeJS.Timeout;
+  /**
+   * A statement without parameters goes as one simple-protocol message, which PostgreSQL runs
+   * without planning and answers without a row. Under a steady load of writes there is about one
+   * NOTIFY per group commit, and `SELECT pg_notify($1, $2)` (parsed, planned and described each
+   * time, its row parsed) took 6% of the server's CPU in a profile of 16 writers' 1-event appends,
+   * against 9% for the groups' own statements.
+   */
+  private readonly notify: string;
 
   constructor(
     private readonly pool: Pool,
-    private readonly channel: string,
-    private readonly payload: string,
-  ) {}
+    channel: string,
+    payload: string,
+  ) {
+    this.notify = `NOTIFY ${escapeIdentifier(channel)}, ${escapeLiteral(payload)}`;
+  }
 
   announce(): void {
     if (this.sending || this.pause) {
@@ -31,7 +41,7 @@ export class CommitAnnouncer {
     this.sending = true;
     this.pending = false;
     this.pool
-      .query('SELECT pg_notify($1, $2)', [this.channel, this.payload])
+      .query(this.notify)
       .catch(() => undefined) // readers fall back to polling; the appends themselves succeeded
       .finally(() => {
         this.sending = false;

@@ -100,6 +100,7 @@ export class PostgresEventStore implements EventStore {
   /** Feed readers behind the live tail read here, so however many there are, writers keep the main pool. */
   private readonly catchUpPool: Pool;
   private readonly sql: Queries;
+  private readonly statementNames: Partial<Record<keyof Queries, string>> = {};
   private readonly commits: CommitListener;
   private readonly announcer: CommitAnnouncer;
   /** Where the store's own writes commit, in groups; their transactions are announced once committed. */
@@ -234,6 +235,7 @@ export class PostgresEventStore implements EventStore {
       eventData: e.eventData,
       metadata: e.metadata ?? {},
     }));
+    const eventIds = events.map((e) => e.eventId);
     const member = {
       create: statement === 'create',
       entityType,
@@ -256,7 +258,7 @@ export class PostgresEventStore implements EventStore {
     ];
     let written: Row | undefined;
     try {
-      written = await target.write({ statement: this.prepared(statement, params), member, eventIds: events.map((e) => e.eventId) });
+      written = await target.write({ statement: this.prepared(statement, params), member, eventIds });
     } catch (err) {
       throw translate(err);
     }
@@ -265,7 +267,7 @@ export class PostgresEventStore implements EventStore {
       entityType,
       entityId,
       entityVersion: written.entity_version,
-      eventIds: events.map((e) => e.eventId),
+      eventIds,
       cursor: cursorAt(issuer, written.transaction_id, written.position),
     };
   }
@@ -515,7 +517,9 @@ export class PostgresEventStore implements EventStore {
    * which for the append's CTE is as much work as executing it.
    */
   private prepared(statement: keyof Queries, values: unknown[]): QueryConfig {
-    return { name: `eventuate.${this.schema}.${statement}`, text: this.sql[statement], values };
+    // The name made once: node-postgres looks it up on every query, and a name joined anew each time is a new string to hash.
+    this.statementNames[statement] ??= `eventuate.${this.schema}.${statement}`;
+    return { name: this.statementNames[statement], text: this.sql[statement], values };
   }
 
   private async query(statement: keyof Queries, params: unknown[], on: Queryable = this.pool): Promise<Row[]> {
