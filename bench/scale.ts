@@ -49,6 +49,16 @@ interface Figures {
   coldLoadMs: number;
   /** The same entities loaded again at once. */
   hotLoadMs: number;
+  /**
+   * Checkpoints PostgreSQL had to start early while the appends were measured, because the WAL
+   * reached max_wal_size (pg_stat_checkpointer): unlike the rates, a count the shared machine does not move.
+   */
+  forcedCheckpoints: number;
+}
+
+async function forcedCheckpoints(pool: Pool): Promise<number> {
+  const { rows } = await pool.query('SELECT num_requested::int AS n FROM pg_stat_checkpointer');
+  return rows[0].n;
 }
 
 
@@ -111,10 +121,12 @@ async function measure(store: PostgresEventStore, pool: Pool, schema: string, id
   // which does not grow with the history. The machine is shared; its drift cancels in the ratio.
   let appends = 0;
   let inserts = 0;
+  const checkpointsBefore = await forcedCheckpoints(pool);
   for (let round = 0; round < ROUNDS; round++) {
     inserts += await runFor(SECONDS / ROUNDS, WRITERS, () => pool.query(`INSERT INTO ${schema}.bench_yardstick (data) VALUES ('{"n":1}')`).then(() => undefined));
     appends += await runFor(SECONDS / ROUNDS, WRITERS, appendOne);
   }
+  const checkpoints = (await forcedCheckpoints(pool)) - checkpointsBefore;
   const loads: number[] = [];
   const hotLoads: number[] = [];
   for (const entityId of probes.splice(0, PROBES_PER_LEVEL)) {
@@ -125,7 +137,7 @@ async function measure(store: PostgresEventStore, pool: Pool, schema: string, id
       if (loaded.events.length !== PROBE_EVENTS) throw new Error(`probe ${entityId} loaded ${loaded.events.length} events`);
     }
   }
-  return { appendsPerSecond: appends / SECONDS, appendsPerInsert: appends / inserts, coldLoadMs: percentile(loads, 50), hotLoadMs: percentile(hotLoads, 50) };
+  return { appendsPerSecond: appends / SECONDS, appendsPerInsert: appends / inserts, coldLoadMs: percentile(loads, 50), hotLoadMs: percentile(hotLoads, 50), forcedCheckpoints: checkpoints };
 }
 
 async function runVariant(connectionString: string, ids: 'v4' | 'v7'): Promise<Map<number, Figures>> {
@@ -151,6 +163,7 @@ async function runVariant(connectionString: string, ids: 'v4' | 'v7'): Promise<M
       const at = `${ids} ids, ${level.toLocaleString('en')} events stored`;
       report(`${at}: 1-event appends, ${WRITERS} writers`, measured.appendsPerSecond, 'appends/s', of0(measured.appendsPerSecond / empty.appendsPerSecond));
       report(`${at}: appends per bare insert (interleaved)`, measured.appendsPerInsert, 'x', of0(measured.appendsPerInsert / empty.appendsPerInsert));
+      report(`${at}: checkpoints forced by max_wal_size while measured`, measured.forcedCheckpoints, '');
       report(`${at}: cold load of a 10-event entity, p50`, measured.coldLoadMs, 'ms', `${of0(measured.coldLoadMs / empty.coldLoadMs)}; loaded again: ${measured.hotLoadMs.toFixed(2)} ms`);
     }
   } finally {

@@ -48,14 +48,14 @@ const PASSWORD = 'eventuate';
  * Settings the embedded PostgreSQL starts with, before the caller's flags (a later `-c` wins).
  * max_wal_size: after each checkpoint, the first change of a page writes the whole page into the WAL.
  * An append changes one page of the (entity_type, entity_id, entity_version) index at random among
- * all entities (that index cannot grow at one edge: loads read it per entity), so with a long history
- * nearly every append after a checkpoint writes a whole page; at PostgreSQL's default of 1 GB those
- * pages fill the WAL so fast that they force the next checkpoint, and the next. Measured with
- * `npm run bench -- scale`, 10 million events over a million entities: appends at 0.60x of the empty
- * store's rate with 1 GB, 1.11x with 8 GB. Checkpoints then come every checkpoint_timeout (5 min);
- * the WAL takes up to this much disk only under such a load.
+ * all entities (that index cannot grow at one edge: loads read it per entity) and one page of the
+ * entities table, so with many entities nearly every append after a checkpoint writes whole pages,
+ * and at PostgreSQL's default of 1 GB they fill the WAL fast enough to force the next checkpoint
+ * early, which starts it all again (`npm run bench -- scale` counts those forced checkpoints). 8 GB
+ * leaves checkpoints to checkpoint_timeout (5 min) for a million entities; the WAL takes that much
+ * disk only under such a load.
  */
-const DEFAULT_SETTINGS = ['-c', 'max_wal_size=4GB'];
+const DEFAULT_SETTINGS = ['-c', 'max_wal_size=8GB'];
 /** Lines of PostgreSQL's own output kept to explain a failed start. */
 const LOG_TAIL_LINES = 15;
 

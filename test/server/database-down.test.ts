@@ -35,7 +35,7 @@ describe('when the database goes away', () => {
       const settings = await pool.query(`SELECT name, setting, unit FROM pg_settings WHERE name IN ('max_wal_size', 'fsync') ORDER BY name`);
       expect(settings.rows).toEqual([
         { name: 'fsync', setting: 'off', unit: null },
-        { name: 'max_wal_size', setting: '4096', unit: 'MB' },
+        { name: 'max_wal_size', setting: '8192', unit: 'MB' },
       ]);
     } finally {
       await pool.end();
