@@ -45,6 +45,10 @@ describe('times read as ISO text', () => {
       '0099-06-01 12:00:00.25+00', // two-digit year, written with four
       '10000-01-01 00:00:00.5+00', // past 9999: +010000 in toISOString
       '0044-03-15 12:00:00+00 BC',
+      '0044-03-15 12:00:00.5+00 BC', // BC after a fraction
+      '0044-03-15 12:00:00.25+00 BC',
+      '0044-03-15 12:00:00.123+00 BC',
+      '0044-03-15 12:00:00.1234+00 BC',
       ...Array.from({ length: 1000 }, (_, ms) => `2026-01-02 03:04:05.${String(ms).padStart(3, '0')}+00`),
     ];
     for (const zone of ['UTC', 'Asia/Kolkata', 'America/St_Johns']) {
