@@ -10,6 +10,8 @@ const COLON = 0x3a;
 const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
+const T = 0x54;
+const Z = 0x5a;
 
 /**
  * A time column read as `column AT TIME ZONE 'UTC'` (PostgreSQL writes it in DateStyle ISO, whatever
@@ -49,6 +51,42 @@ export function utcTimestampAsIso(text: string): string {
     );
   }
   return date.toISOString();
+}
+
+/**
+ * utcTimestampAsIso on bytes: the time's text from `src` between `start` and `end`, written into
+ * `out` at `at` without a string, for answers made straight into bytes (a load's packed events).
+ * The common shape is copied as utcTimestampAsIso slices it; any other goes through it. Returns where
+ * the written time ends; `out` must have room for the text and 8 bytes more (a five-digit year as
+ * Date.toISOString writes it, `+010000-01-01T00:00:00.000Z`, against `10000-01-01 00:00:00`).
+ */
+export function writeUtcTimestampAsIso(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
+  const n = end - start;
+  if (
+    n >= 19 &&
+    n <= 26 &&
+    n !== 20 &&
+    src[start + 4] === DASH &&
+    src[start + 7] === DASH &&
+    src[start + 10] === SPACE &&
+    src[start + 13] === COLON &&
+    src[start + 16] === COLON &&
+    (n === 19 || (src[start + 19] === DOT && isDigit(src[end - 1])))
+  ) {
+    let o = at;
+    for (let i = start; i < start + 10; i++) out[o++] = src[i];
+    out[o++] = T;
+    for (let i = start + 11; i < start + 19; i++) out[o++] = src[i];
+    out[o++] = DOT;
+    // The milliseconds: the fraction's first three digits, zeros for those PostgreSQL dropped.
+    for (let i = start + 20; i < start + 23; i++) out[o++] = i < end ? src[i] : ZERO;
+    out[o++] = Z;
+    return o;
+  }
+  const iso = utcTimestampAsIso(String.fromCharCode.apply(null, src.subarray(start, end) as unknown as number[]));
+  let o = at;
+  for (let k = 0; k < iso.length; k++) out[o++] = iso.charCodeAt(k);
+  return o;
 }
 
 function isDigit(c: number): boolean {
