@@ -1,7 +1,7 @@
 import { EventStoreError } from '../src/errors';
 import { compactJsonbBytes } from '../src/postgres/jsonb-bytes';
 import { EVENT_SEPARATOR, FIELD_SEPARATOR } from '../src/postgres/packed-events';
-import { utcTimestampAsIso } from '../src/postgres/read-time';
+import { writeUtcTimestampAsIso } from '../src/postgres/read-time';
 import type { JsonBytes } from './json-bytes';
 
 const EVENT_ID = Buffer.from('{"eventId":"');
@@ -53,8 +53,7 @@ export function writePackedEventsJson(out: JsonBytes, entityType: string, entity
       i++;
     }
     o = put(b, o, CREATED_AT);
-    const createdAt = utcTimestampAsIso(src.toString('latin1', i, end));
-    for (let k = 0; k < createdAt.length; k++) b[o++] = createdAt.charCodeAt(k);
+    o = writeUtcTimestampAsIso(src, i, end, b, o);
     b[o++] = QUOTE;
     b[o++] = CLOSE;
     out.wrote(o);

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { utcTimestampAsIso } from '../../src/postgres/read-time';
+import { utcTimestampAsIso, writeUtcTimestampAsIso } from '../../src/postgres/read-time';
 import { databaseUrl } from '../support/database';
 
 /**
@@ -30,23 +30,28 @@ describe('times read as ISO text', () => {
     }
   }
 
+  const times = [
+    '2026-11-24 06:15:30+00', // no fraction
+    '2026-11-24 06:15:30.1+00',
+    '2026-11-24 06:15:30.12+00',
+    '2026-11-24 06:15:30.123+00',
+    '2026-11-24 06:15:30.1234+00',
+    '2026-11-24 06:15:30.123999+00', // microseconds are cut, not rounded
+    '2026-11-24 06:15:30.999999+00',
+    '2026-12-31 23:59:59.999+00',
+    '2024-02-29 00:00:00.5+05:30',
+    '1970-01-01 00:00:00+00',
+    '0099-06-01 12:00:00.25+00', // two-digit year, written with four
+    '10000-01-01 00:00:00.5+00', // past 9999: +010000 in toISOString
+    '0044-03-15 12:00:00+00 BC',
+    '0044-03-15 12:00:00.5+00 BC', // BC after a fraction
+    '0044-03-15 12:00:00.25+00 BC',
+    '0044-03-15 12:00:00.123+00 BC',
+    '0044-03-15 12:00:00.1234+00 BC',
+    ...Array.from({ length: 1000 }, (_, ms) => `2026-01-02 03:04:05.${String(ms).padStart(3, '0')}+00`),
+  ];
+
   it('gives the text Date.toISOString gave, for every fraction PostgreSQL writes and in any session time zone', async () => {
-    const times = [
-      '2026-11-24 06:15:30+00', // no fraction
-      '2026-11-24 06:15:30.1+00',
-      '2026-11-24 06:15:30.12+00',
-      '2026-11-24 06:15:30.123+00',
-      '2026-11-24 06:15:30.1234+00',
-      '2026-11-24 06:15:30.123999+00', // microseconds are cut, not rounded
-      '2026-11-24 06:15:30.999999+00',
-      '2026-12-31 23:59:59.999+00',
-      '2024-02-29 00:00:00.5+05:30',
-      '1970-01-01 00:00:00+00',
-      '0099-06-01 12:00:00.25+00', // two-digit year, written with four
-      '10000-01-01 00:00:00.5+00', // past 9999: +010000 in toISOString
-      '0044-03-15 12:00:00+00 BC',
-      ...Array.from({ length: 1000 }, (_, ms) => `2026-01-02 03:04:05.${String(ms).padStart(3, '0')}+00`),
-    ];
     for (const zone of ['UTC', 'Asia/Kolkata', 'America/St_Johns']) {
       const got = await bothWays(times, zone);
       expect(got.map((g) => g.sliced)).toEqual(got.map((g) => g.dated));
@@ -55,6 +60,23 @@ describe('times read as ISO text', () => {
       '+010000-01-01T00:00:00.500Z',
       '-000043-03-15T12:00:00.000Z',
     ]);
+  });
+
+  it('writes the same text from bytes, with room enough for the text and 8 bytes more', async () => {
+    // Beside those, the texts Date.toISOString writes most longer: a five-digit year without a fraction
+    // (7 bytes more), the latest time a Date holds and the earliest PostgreSQL does.
+    const { rows } = await pool.query({
+      text: `SELECT (t AT TIME ZONE 'UTC')::text AS utc FROM unnest($1::timestamptz[]) WITH ORDINALITY AS u(t, i) ORDER BY i`,
+      values: [[...times, '10000-01-01 00:00:00+00', '275760-09-13 00:00:00+00', '4714-11-24 00:00:00+00 BC']],
+    });
+    for (const { utc } of rows as Array<{ utc: string }>) {
+      // Between other bytes, in a buffer with just that room.
+      const src = Buffer.from(`\x1f${utc}\x1e`);
+      const out = new Uint8Array(2 + utc.length + 8);
+      const end = writeUtcTimestampAsIso(src, 1, src.length - 1, out, 2);
+      expect({ utc, iso: Buffer.from(out.subarray(2, end)).toString('latin1') }).toEqual({ utc, iso: utcTimestampAsIso(utc) });
+    }
+    expect(() => writeUtcTimestampAsIso(Buffer.from('infinity'), 0, 8, new Uint8Array(16), 0)).toThrow(/'infinity'.*keep times finite/);
   });
 
   it('refuses by name a time no Date holds and text of another DateStyle', async () => {
