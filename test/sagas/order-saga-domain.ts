@@ -303,6 +303,26 @@ export const orderSaga = defineSaga<OrderData>('PlaceOrderSaga', { compensationA
   .build();
 // #endregion
 
+/** A timed order saga's events, step by step, when the courier did not answer in time: the step failed by its deadline and compensated first, then the steps before in reverse order. */
+export const courierTimedOutTimeline = [
+  'SagaStarted',
+  'SagaStepRequested(reserveCredit)',
+  'SagaStepSucceeded(reserveCredit)',
+  'SagaStepRequested(reserveStock)',
+  'SagaStepSucceeded(reserveStock)',
+  'SagaStepRequested(scheduleDelivery)',
+  'DeadlineScheduled',
+  'DeadlineFired',
+  'SagaStepFailed(scheduleDelivery)',
+  'SagaCompensationRequested(scheduleDelivery)',
+  'SagaCompensationDone(scheduleDelivery)',
+  'SagaCompensationRequested(reserveStock)',
+  'SagaCompensationDone(reserveStock)',
+  'SagaCompensationRequested(reserveCredit)',
+  'SagaCompensationDone(reserveCredit)',
+  'SagaRolledBack',
+];
+
 /** The order saga with a deadline on the courier's answer (the courier can cancel a delivery it scheduled). */
 // #region timed-saga
 export const timedOrderSaga = defineSaga<OrderData>('TimedOrderSaga')
