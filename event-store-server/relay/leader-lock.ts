@@ -96,6 +96,12 @@ function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise
 export class LeaderLock {
   private session?: LockSession;
   private connecting?: Promise<LockSession>;
+  /**
+   * Sessions dropped (broken, or found without the lock) whose connections are still closing: the
+   * backend keeps the lock until it has ended, so release() waits for these too, and a stopped relay
+   * holds nothing.
+   */
+  private readonly closing = new Set<Promise<void>>();
   /** Counts releases, so a connection completing after one is closed instead of kept. */
   private generation = 0;
   private onLost?: (reason: Error) => void;
@@ -208,6 +214,7 @@ export class LeaderLock {
     this.onLost = undefined;
     clearInterval(this.heartbeat);
     if (session) await closeClient(session.client, this.options.timeoutMs);
+    await Promise.all([...this.closing]);
   }
 
   /** The lease and the TCP timeouts of the database's end of the lock session (see the class comment), and its commits' durability. */
@@ -250,7 +257,8 @@ export class LeaderLock {
     if (this.session !== session) return;
     this.session = undefined;
     clearInterval(this.heartbeat);
-    void closeClient(session.client, this.options.timeoutMs);
+    const closed = closeClient(session.client, this.options.timeoutMs).finally(() => this.closing.delete(closed));
+    this.closing.add(closed);
     const onLost = this.onLost;
     this.onLost = undefined;
     onLost?.(reason);
