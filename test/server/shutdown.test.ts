@@ -69,17 +69,25 @@ describe('graceful shutdown', () => {
   });
 
   it('ends long polls and event streams so that closing is not held up', async () => {
-    const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema });
+    // A store of its own, with no events: the other tests' events, committed but perhaps still behind
+    // the feed's horizon when the head was read, would otherwise reach the poll before the close.
+    const empty = testDatabase('shutdownpoll');
+    const store = await PostgresEventStore.connect({ connectionString: empty.connectionString, schema: empty.schema });
     const app = buildApp({ store, defaultMetrics: false });
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    const head = (await httpCall(url, 'GET', '/events?limit=1000')).json().cursor;
-    const poll = httpCall(url, 'GET', `/events?after=${head}&waitMs=30000`);
-    const stream = new SseClient(`${url}/events/stream?after=${head}`);
-    await stream.until(() => stream.response !== undefined, 'the stream');
-    await new Promise((r) => setTimeout(r, 200));
+    try {
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      const head = (await httpCall(url, 'GET', '/events?limit=1000')).json().cursor;
+      const poll = httpCall(url, 'GET', `/events?after=${head}&waitMs=30000`);
+      const stream = new SseClient(`${url}/events/stream?after=${head}`);
+      await stream.until(() => stream.response !== undefined, 'the stream');
+      await new Promise((r) => setTimeout(r, 200));
 
-    await app.close();
-    expect((await poll).json()).toEqual({ events: [], cursor: head });
-    await stream.until(() => stream.response!.complete, 'the stream to end');
+      await app.close();
+      expect((await poll).json()).toEqual({ events: [], cursor: head });
+      await stream.until(() => stream.response!.complete, 'the stream to end');
+    } finally {
+      await app.close();
+      await empty.drop();
+    }
   });
 });
