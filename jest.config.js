@@ -12,7 +12,8 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 const { paths } = ts.readConfigFile(require.resolve('./tsconfig.json'), ts.sys.readFile).config.compilerOptions;
 
 module.exports = {
-  testEnvironment: 'node',
+  // Node's environment, each test file with a PostgreSQL database of its own (see the file).
+  testEnvironment: '<rootDir>/test/support/database-environment.ts',
   transform: { '^.+\\.ts$': tsJest },
   moduleNameMapper: pathsToModuleNameMapper(paths, { prefix: '<rootDir>/' }),
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],

@@ -7,6 +7,7 @@ import type { EventSource, RunningSubscription, Subscription } from './event-sou
 import { entityKeyOf, type Delivery } from './event-settler';
 import { KafkaStartAtEnd } from './kafka-start-at-end';
 import { KeyedSerialQueue } from './keyed-serial-queue';
+import { subscribedRoundRobin } from './subscribed-round-robin-assigner';
 
 export interface KafkaSourceOptions {
   brokers: string[];
@@ -32,7 +33,8 @@ export interface KafkaSourceOptions {
 }
 
 /**
- * Subscribers fed from the relay's topics; the subscriber id is the consumer group. Offsets are
+ * Subscribers fed from the relay's topics; the subscriber id is the consumer group, whose members
+ * may subscribe to different topics (subscribed-round-robin-assigner.ts). Offsets are
  * resolved only up to the last message before which every message was settled (handled, or
  * dead-lettered or parked in the store), and committed from there: a crash re-delivers, never
  * skips. A group without committed offsets starts where the subscriber's readFrom says.
@@ -77,6 +79,7 @@ class KafkaSubscription implements RunningSubscription {
       heartbeatInterval: this.heartbeatIntervalMs,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 50,
       allowAutoTopicCreation: true,
+      partitionAssigners: [subscribedRoundRobin],
     });
   }
 

@@ -40,8 +40,11 @@ export interface ScratchDatabase {
   /** The database's name. */
   name: string;
   connectionString: string;
-  /** Ends every session still connected to it, then drops it. */
-  drop(): Promise<void>;
+  /**
+   * Ends every session still connected to it and rolls back its prepared transactions, then drops it.
+   * Resolves to what was left open in it (transactions, prepared ones), each described in a phrase.
+   */
+  drop(): Promise<string[]>;
 }
 
 /**
@@ -57,10 +60,10 @@ export async function scratchDatabase(prefix = 'db'): Promise<ScratchDatabase> {
   };
   // Created and dropped from template1 (copying template0, which nobody connects to): these statements
   // take transaction ids, which would hold back the feeds of the shared database if run from there.
-  const admin = async (sql: string) => {
-    const pool = new Pool({ connectionString: inDatabase('template1'), max: 1 });
+  const admin = async (sql: string, values: unknown[] = [], database = 'template1') => {
+    const pool = new Pool({ connectionString: inDatabase(database), max: 1 });
     try {
-      await pool.query(sql);
+      return (await pool.query(sql, values)).rows;
     } finally {
       await pool.end();
     }
@@ -69,6 +72,19 @@ export async function scratchDatabase(prefix = 'db'): Promise<ScratchDatabase> {
   return {
     name,
     connectionString: inDatabase(name),
-    drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    async drop() {
+      const open = await admin(
+        `SELECT pid, state, left(query, 200) AS query FROM pg_stat_activity WHERE datname = $1 AND (backend_xid IS NOT NULL OR state LIKE 'idle in transaction%')`,
+        [name],
+      );
+      const prepared = await admin(`SELECT gid FROM pg_prepared_xacts WHERE database = $1`, [name]);
+      // A prepared transaction outlives its session and keeps the database from being dropped; it is rolled back from inside it.
+      for (const { gid } of prepared) await admin(`ROLLBACK PREPARED '${String(gid).replace(/'/g, "''")}'`, [], name);
+      await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      return [
+        ...open.map((s) => `a transaction (backend ${s.pid}, ${s.state}, last statement: ${s.query})`),
+        ...prepared.map((p) => `the prepared transaction ${p.gid}`),
+      ];
+    },
   };
 }

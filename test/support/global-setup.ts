@@ -6,7 +6,7 @@ import { startMockKafka } from './kafka-mock';
 
 /**
  * One PostgreSQL cluster and one Kafka-protocol broker for the whole run; each test file
- * isolates itself in a schema (and topic prefix) of its own. DATABASE_URL and KAFKA_BROKERS,
+ * isolates itself in a database (database-environment.ts), schemas and topic prefixes of its own. DATABASE_URL and KAFKA_BROKERS,
  * when set, point the tests at servers you run yourself instead.
  */
 export default async function globalSetup(): Promise<void> {

@@ -1,0 +1,77 @@
+import pino from 'pino';
+import { AggregateRepository, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource, memoryDeadLetters } from '../../client';
+import { startRelay, type RunningRelay } from '../../event-store-server/relay';
+import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
+import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
+import { eventually, kafkaBrokers } from '../support/kafka-collector';
+import { OpenWallet, Wallet, WalletOpened } from './wallet-domain';
+
+const quiet = pino({ level: 'silent' });
+
+/** One deployment: its own schema, relay and topic prefix. */
+interface Deployment {
+  db: TestDatabase;
+  store: PostgresEventStore;
+  relay: RunningRelay;
+  prefix: string;
+}
+
+describe('kafkaSource: members of one consumer group that read different topics', () => {
+  const deployments: Deployment[] = [];
+  const managers: SubscriptionManager[] = [];
+
+  afterAll(async () => {
+    for (const manager of managers) await manager.stop();
+    for (const { relay, store, db } of deployments) {
+      await relay.stop();
+      await store.close();
+      await db.drop();
+    }
+  });
+
+  it('two deployments with different topic prefixes and the same subscriber id each get every event of their own topics, once', async () => {
+    // The same subscriber id in both, as when staging and production share a Kafka cluster.
+    const subscriberId = uniqueName('shared');
+    @EventSubscriber(subscriberId)
+    class Openings {
+      readonly seen: string[] = [];
+      @EventHandlerMethod(WalletOpened)
+      opened(ctx: EventHandlerContext<WalletOpened>) {
+        this.seen.push(ctx.entityId);
+      }
+    }
+    const subscribers: Openings[] = [];
+    for (const name of ['staging', 'production']) {
+      const db = testDatabase(name);
+      const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema, poolSize: 3 });
+      const prefix = `${uniqueName(name)}.`;
+      const relay = startRelay({ store, connectionString: db.connectionString, schema: db.schema, brokers: kafkaBrokers(), topicPrefix: prefix, logger: quiet });
+      deployments.push({ db, store, relay, prefix });
+      const subscriber = new Openings();
+      subscribers.push(subscriber);
+      const manager = new SubscriptionManager({
+        source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+        deadLetters: memoryDeadLetters(),
+        subscribers: [subscriber],
+        logger: quiet,
+      });
+      managers.push(manager);
+      await manager.start();
+    }
+
+    const written = await Promise.all(
+      deployments.map(async ({ store }, index) => {
+        const wallets = new AggregateRepository(Wallet, store);
+        const ids = Array.from({ length: 6 }, (_, i) => `${index === 0 ? 'staging' : 'production'}-${i}`);
+        for (const id of ids) await wallets.save(new OpenWallet(id), { entityId: id });
+        return ids;
+      }),
+    );
+
+    // kafkajs's own round-robin hands the leader's topics to both members and the other deployment's to nobody:
+    // one of the two would wait here forever, and the other would miss the events of the partitions it dropped.
+    await eventually(() => subscribers.every((s, i) => s.seen.length >= written[i].length), 'each deployment’s subscriber saw its wallets', 45_000);
+    await new Promise((r) => setTimeout(r, 1000)); // a stray or repeated delivery would show by now
+    subscribers.forEach((subscriber, i) => expect([...subscriber.seen].sort()).toEqual([...written[i]].sort()));
+  });
+});
