@@ -48,7 +48,8 @@ describe('the eventuate-local CLI', () => {
     try {
       const [, url] = await cli.waitForLine(/^eventuate-local listening on (http:\/\/\S+) /);
       const lines = cli.output().split('\n');
-      expect(lines[0]).toMatch(new RegExp(`^eventuate-local data: postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:\\d+/postgres \\(schema ${db.schema}\\)$`));
+      const database = new URL(db.connectionString).pathname;
+      expect(lines[0]).toMatch(new RegExp(`^eventuate-local data: postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:\\d+${database} \\(schema ${db.schema}\\)$`));
       expect(cli.output()).not.toContain('eventuate@'); // the password is not printed
       expect((await httpCall(url, 'GET', '/health')).status).toBe(200);
       expect((await httpCall(url, 'POST', '/entity/Account', { entityId: 'cli-1', events: [event()] })).status).toBe(201);
