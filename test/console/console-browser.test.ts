@@ -102,7 +102,7 @@ describeInBrowser('the console in Chromium', () => {
     try {
       await page.waitForURL(/#\/types$/);
       const accountRow = page.locator('tbody tr', { hasText: 'Account' });
-      await expect(accountRow.locator('td').allTextContents()).resolves.toEqual(['Account', '3', '5']);
+      await eventually(() => accountRow.locator('td').allTextContents(), (value) => expect(value).toEqual(['Account', '3', '5']));
       await accountRow.locator('a').click();
 
       await page.waitForURL(/#\/entities\/Account$/);

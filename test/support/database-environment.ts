@@ -1,15 +1,14 @@
 import { basename } from 'node:path';
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
 import { TestEnvironment } from 'jest-environment-node';
-import { scratchDatabase, type ScratchDatabase } from './database';
+import { adminQuery, FILE_DATABASE_PREFIX, scratchDatabase, type ScratchDatabase } from './database';
 
 /**
  * Jest's node environment with a PostgreSQL database of the test file's own: DATABASE_URL points
  * there while the file runs. The feed's horizon counts every transaction of its database, so in a
  * shared database one file's open (or leaked) transaction would hide the events another file
  * just committed from its feed reads, for as long as it stays open. Each file's schemas live in
- * its own database instead; the database is dropped when the file ends, and a transaction the file
- * left open is reported there, by file, rather than stalling someone else's test.
+ * its own database instead. When the file ends, a transaction it left open is reported, by file.
  */
 export default class DatabaseEnvironment extends TestEnvironment {
   private readonly testFile: string;
@@ -23,13 +22,33 @@ export default class DatabaseEnvironment extends TestEnvironment {
   override async setup(): Promise<void> {
     await super.setup();
     const prefix = basename(this.testFile).replace(/\.test\.ts$/, '').replace(/[^a-z0-9]+/gi, '_').slice(0, 40);
-    this.database = await scratchDatabase(`f_${prefix}`);
+    this.database = await scratchDatabase(`${FILE_DATABASE_PREFIX}${prefix}`);
     this.global.process.env.DATABASE_URL = this.database.connectionString;
   }
 
   override async teardown(): Promise<void> {
-    const leftovers = (await this.database?.drop()) ?? [];
-    for (const leftover of leftovers) process.stderr.write(`${this.testFile} left ${leftover} open in its database; it was ended when the file finished\n`);
+    if (this.database) await this.release(this.database.name);
     await super.teardown();
+  }
+
+  /**
+   * Reports the transactions the file left open and drops its database, unless sessions of the file's
+   * are still connected: ending them now would make their pools emit errors in this worker, which runs
+   * other files next. The global teardown drops what is left.
+   */
+  private async release(name: string): Promise<void> {
+    const open = await adminQuery(
+      `SELECT pid, state, left(query, 200) AS query FROM pg_stat_activity WHERE datname = $1 AND (backend_xid IS NOT NULL OR state LIKE 'idle in transaction%')`,
+      [name],
+    );
+    for (const s of open) process.stderr.write(`${this.testFile} left a transaction open (backend ${s.pid}, ${s.state}, last statement: ${s.query})\n`);
+    // A prepared transaction belongs to no session and would keep the database; it is rolled back from inside it.
+    for (const { gid } of await adminQuery(`SELECT gid FROM pg_prepared_xacts WHERE database = $1`, [name])) {
+      process.stderr.write(`${this.testFile} left the prepared transaction ${gid}; rolled back\n`);
+      await adminQuery(`ROLLBACK PREPARED '${String(gid).replace(/'/g, "''")}'`, [], name);
+    }
+    await adminQuery(`DROP DATABASE IF EXISTS "${name}"`).catch((err: { code?: string }) => {
+      if (err.code !== '55006') throw err; // in use: left for the global teardown
+    });
   }
 }

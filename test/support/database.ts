@@ -40,11 +40,31 @@ export interface ScratchDatabase {
   /** The database's name. */
   name: string;
   connectionString: string;
-  /**
-   * Ends every session still connected to it and rolls back its prepared transactions, then drops it.
-   * Resolves to what was left open in it (transactions, prepared ones), each described in a phrase.
-   */
-  drop(): Promise<string[]>;
+  /** Ends every session still connected to it, then drops it. */
+  drop(): Promise<void>;
+}
+
+/** The names of the test files' own databases (database-environment.ts) begin so. */
+export const FILE_DATABASE_PREFIX = 'f_';
+
+/** The test cluster's database `database`. */
+export function databaseNamed(database: string): string {
+  const url = new URL(databaseUrl());
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/**
+ * Runs one statement on a connection of its own to `database`, by default template1: CREATE and
+ * DROP DATABASE take transaction ids, which would hold back the feeds of a database they ran in.
+ */
+export async function adminQuery(sql: string, values: unknown[] = [], database = 'template1'): Promise<any[]> {
+  const pool = new Pool({ connectionString: databaseNamed(database), max: 1 });
+  try {
+    return (await pool.query(sql, values)).rows;
+  } finally {
+    await pool.end();
+  }
 }
 
 /**
@@ -53,38 +73,11 @@ export interface ScratchDatabase {
  */
 export async function scratchDatabase(prefix = 'db'): Promise<ScratchDatabase> {
   const name = uniqueName(prefix).toLowerCase();
-  const inDatabase = (database: string) => {
-    const url = new URL(databaseUrl());
-    url.pathname = `/${database}`;
-    return url.toString();
-  };
-  // Created and dropped from template1 (copying template0, which nobody connects to): these statements
-  // take transaction ids, which would hold back the feeds of the shared database if run from there.
-  const admin = async (sql: string, values: unknown[] = [], database = 'template1') => {
-    const pool = new Pool({ connectionString: inDatabase(database), max: 1 });
-    try {
-      return (await pool.query(sql, values)).rows;
-    } finally {
-      await pool.end();
-    }
-  };
-  await admin(`CREATE DATABASE "${name}" TEMPLATE template0`);
+  // A copy of template0, which nobody connects to.
+  await adminQuery(`CREATE DATABASE "${name}" TEMPLATE template0`);
   return {
     name,
-    connectionString: inDatabase(name),
-    async drop() {
-      const open = await admin(
-        `SELECT pid, state, left(query, 200) AS query FROM pg_stat_activity WHERE datname = $1 AND (backend_xid IS NOT NULL OR state LIKE 'idle in transaction%')`,
-        [name],
-      );
-      const prepared = await admin(`SELECT gid FROM pg_prepared_xacts WHERE database = $1`, [name]);
-      // A prepared transaction outlives its session and keeps the database from being dropped; it is rolled back from inside it.
-      for (const { gid } of prepared) await admin(`ROLLBACK PREPARED '${String(gid).replace(/'/g, "''")}'`, [], name);
-      await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      return [
-        ...open.map((s) => `a transaction (backend ${s.pid}, ${s.state}, last statement: ${s.query})`),
-        ...prepared.map((p) => `the prepared transaction ${p.gid}`),
-      ];
-    },
+    connectionString: databaseNamed(name),
+    drop: async () => void (await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
   };
 }
