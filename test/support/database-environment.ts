@@ -47,8 +47,10 @@ export default class DatabaseEnvironment extends TestEnvironment {
       process.stderr.write(`${this.testFile} left the prepared transaction ${gid}; rolled back\n`);
       await adminQuery(`ROLLBACK PREPARED '${String(gid).replace(/'/g, "''")}'`, [], name);
     }
-    await adminQuery(`DROP DATABASE IF EXISTS "${name}"`).catch((err: { code?: string }) => {
+    await adminQuery(`DROP DATABASE IF EXISTS "${name}"`).catch(async (err: { code?: string }) => {
       if (err.code !== '55006') throw err; // in use: left for the global teardown
+      const sessions = await adminQuery(`SELECT application_name, state, left(query, 100) AS query FROM pg_stat_activity WHERE datname = $1`, [name]);
+      process.stderr.write(`${this.testFile} left ${sessions.length} sessions connected: ${JSON.stringify(sessions)}\n`);
     });
   }
 }
