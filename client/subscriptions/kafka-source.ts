@@ -1,4 +1,4 @@
-import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel, PartitionAssigners } from 'kafkajs';
 import { fromPublishedEvent, topicFor } from '../../src/published-event';
 import { checkHeartbeat, heartbeatWhile } from './batch-heartbeat';
 import { CompletionTracker, finishedPrefix } from './completion-tracker';
@@ -7,7 +7,7 @@ import type { EventSource, RunningSubscription, Subscription } from './event-sou
 import { entityKeyOf, type Delivery } from './event-settler';
 import { KafkaStartAtEnd } from './kafka-start-at-end';
 import { KeyedSerialQueue } from './keyed-serial-queue';
-import { subscribedRoundRobin } from './subscribed-round-robin-assigner';
+import { SUBSCRIBED_ROUND_ROBIN, subscribedRoundRobin } from './subscribed-round-robin-assigner';
 
 export interface KafkaSourceOptions {
   brokers: string[];
@@ -79,7 +79,8 @@ class KafkaSubscription implements RunningSubscription {
       heartbeatInterval: this.heartbeatIntervalMs,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 50,
       allowAutoTopicCreation: true,
-      partitionAssigners: [subscribedRoundRobin],
+      // Preferred in this order; kafkajs's round-robin only while a member that lacks the first (an older version) is in the group.
+      partitionAssigners: [subscribedRoundRobin, PartitionAssigners.roundRobin],
     });
   }
 
@@ -93,12 +94,28 @@ class KafkaSubscription implements RunningSubscription {
       this.subscription.onSourceError(payload.error);
     });
     let assignment: Record<string, number[]> = {};
+    // Partitions assigned to this member of topics it does not read: kafkajs drops them, and nobody in the group consumes them.
+    let dropped: string[] = [];
+    this.consumer.on(this.consumer.events.RECEIVED_UNSUBSCRIBED_TOPICS, ({ payload }) => {
+      dropped = payload.topicsNotSubscribed;
+    });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (dropped.length > 0) {
+        const error = new Error(
+          `consumer group ${subscriberId} (assigner ${payload.groupProtocol}) assigned this member partitions of ${dropped.join(', ')}, which it does not read: nobody in the group consumes them. ` +
+            `Members of one group that read different topics need every member to assign with ${SUBSCRIBED_ROUND_ROBIN} (kafkaSource of this version or later): ` +
+            `upgrade or stop the older members, or give subscribers that read different topics different ids`,
+        );
+        logger.error({ subscriberId, err: error }, 'Kafka partitions assigned to this member go unconsumed');
+        this.subscription.onSourceError(error);
+        dropped = [];
+      } else {
+        this.subscription.onSourceRecovered();
+      }
       assignment = payload.memberAssignment;
       this.assigned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}/${p}`)));
       // Partitions new to this member may hold entities another member parked; batches wait for the reload.
       void settler.reloadParked().catch((err: unknown) => this.halt(err instanceof Error ? err : new Error(String(err))));
-      this.subscription.onSourceRecovered();
     });
     // Only the member whose partition holds an entity retries and releases its dead letters: its live events arrive there.
     settler.setOwnership((letter: DeadLetter) => letter.origin.source !== 'kafka' || this.assigned.has(`${letter.origin.topic}/${letter.origin.partition}`));

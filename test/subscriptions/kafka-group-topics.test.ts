@@ -1,9 +1,11 @@
+import { Kafka, logLevel, PartitionAssigners, type Consumer, type PartitionAssigner } from 'kafkajs';
 import pino from 'pino';
 import { AggregateRepository, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource, memoryDeadLetters } from '../../client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { eventually, kafkaBrokers } from '../support/kafka-collector';
+import { SUBSCRIBED_ROUND_ROBIN } from '../../client/subscriptions/subscribed-round-robin-assigner';
 import { OpenWallet, Wallet, WalletOpened } from './wallet-domain';
 
 const quiet = pino({ level: 'silent' });
@@ -73,5 +75,54 @@ describe('kafkaSource: members of one consumer group that read different topics'
     await eventually(() => subscribers.every((s, i) => s.seen.length >= written[i].length), 'each deployment’s subscriber saw its wallets', 45_000);
     await new Promise((r) => setTimeout(r, 1000)); // a stray or repeated delivery would show by now
     subscribers.forEach((subscriber, i) => expect([...subscriber.seen].sort()).toEqual([...written[i]].sort()));
+  });
+
+  it('a member handed partitions of a topic it does not read says so in its status: nobody in the group would consume them', async () => {
+    const subscriberId = uniqueName('mixed');
+    const prefix = `${uniqueName('mixed')}.`;
+    // A member that assigns as kafkajs's round-robin does (every partition of the leader's topics to anyone) under
+    // the group protocol kafkaSource prefers, as an older member would under kafkajs's own: librdkafka's mock
+    // broker stops serving when members of one group offer different protocols, so the older version's own
+    // protocol cannot be shown here. It joins first and leads the group, reading another deployment's topic.
+    const asKafkajs: PartitionAssigner = (config) => {
+      const roundRobin = PartitionAssigners.roundRobin(config);
+      return { ...roundRobin, name: SUBSCRIBED_ROUND_ROBIN, protocol: (subscription) => ({ ...roundRobin.protocol(subscription), name: SUBSCRIBED_ROUND_ROBIN }) };
+    };
+    const leader: Consumer = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).consumer({
+      groupId: subscriberId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      partitionAssigners: [asKafkajs, PartitionAssigners.roundRobin],
+    });
+    const leaderTopic = `${uniqueName('other')}.Wallet`;
+    await leader.connect();
+    await leader.subscribe({ topics: [leaderTopic] });
+    let leaderJoined = false;
+    leader.on(leader.events.GROUP_JOIN, () => (leaderJoined = true));
+    await leader.run({ eachMessage: async () => undefined });
+    try {
+      await eventually(() => leaderJoined, 'the leading member joined its group');
+      @EventSubscriber(subscriberId)
+      class Openings {
+        @EventHandlerMethod(WalletOpened)
+        opened() {}
+      }
+      const manager = new SubscriptionManager({
+        source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+        deadLetters: memoryDeadLetters(),
+        subscribers: [new Openings()],
+        logger: quiet,
+      });
+      managers.push(manager);
+      await manager.start();
+      await eventually(() => manager.status()[0].sourceError !== undefined, 'the member reports the partitions it was handed and cannot read', 45_000);
+      expect(manager.status()[0].sourceError!.message).toMatch(
+        new RegExp(
+          `^consumer group ${subscriberId} \\(assigner ${SUBSCRIBED_ROUND_ROBIN}\\) assigned this member partitions of ${leaderTopic.replace(/\./g, '\\.')}, which it does not read: nobody in the group consumes them\\. .*upgrade or stop the older members`,
+        ),
+      );
+    } finally {
+      await leader.disconnect();
+    }
   });
 });
