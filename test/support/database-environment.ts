@@ -38,7 +38,7 @@ export default class DatabaseEnvironment extends TestEnvironment {
    */
   private async release(name: string): Promise<void> {
     const open = await adminQuery(
-      `SELECT pid, state, left(query, 200) AS query FROM pg_stat_activity WHERE datname = $1 AND (backend_xid IS NOT NULL OR state LIKE 'idle in transaction%')`,
+      `SELECT pid, state, left(query, 200) AS query FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND (backend_xid IS NOT NULL OR state LIKE 'idle in transaction%')`,
       [name],
     );
     for (const s of open) process.stderr.write(`${this.testFile} left a transaction open (backend ${s.pid}, ${s.state}, last statement: ${s.query})\n`);
@@ -49,7 +49,7 @@ export default class DatabaseEnvironment extends TestEnvironment {
     }
     await adminQuery(`DROP DATABASE IF EXISTS "${name}"`).catch(async (err: { code?: string }) => {
       if (err.code !== '55006') throw err; // in use: left for the global teardown
-      const sessions = await adminQuery(`SELECT application_name, state, left(query, 100) AS query FROM pg_stat_activity WHERE datname = $1`, [name]);
+      const sessions = await adminQuery(`SELECT application_name, state, left(query, 100) AS query FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'`, [name]);
       process.stderr.write(`${this.testFile} left ${sessions.length} sessions connected: ${JSON.stringify(sessions)}\n`);
     });
   }
