@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { buildApp } from '../../event-store-server/app';
+import { sharedBuffersMb } from '../../event-store-server/embedded-postgres';
 import { Child, startPostgresProcess } from './child-process';
 import { event, httpCall } from './server-fixture';
 
@@ -31,15 +32,21 @@ describe('when the database goes away', () => {
     const { Pool } = await import('pg');
     const pool = new Pool({ connectionString: pg.connectionString, max: 1 });
     try {
-      // max_wal_size: see DEFAULT_SETTINGS in embedded-postgres.ts; fsync: postgres-process.ts's own flag.
-      const settings = await pool.query(`SELECT name, setting, unit FROM pg_settings WHERE name IN ('max_wal_size', 'fsync') ORDER BY name`);
+      // max_wal_size and shared_buffers: see DEFAULT_SETTINGS in embedded-postgres.ts; fsync: postgres-process.ts's own flag.
+      const settings = await pool.query(`SELECT name, setting, unit FROM pg_settings WHERE name IN ('max_wal_size', 'fsync', 'shared_buffers') ORDER BY name`);
       expect(settings.rows).toEqual([
         { name: 'fsync', setting: 'off', unit: null },
         { name: 'max_wal_size', setting: '8192', unit: 'MB' },
+        { name: 'shared_buffers', setting: String((sharedBuffersMb() * 1024) / 8), unit: '8kB' },
       ]);
     } finally {
       await pool.end();
     }
+  });
+
+  it('gives shared_buffers a quarter of the memory, from PostgreSQL\'s default of 128 MB up to 1 GB', () => {
+    const GB = 2 ** 30;
+    expect([0.25, 0.5, 2, 3, 4, 24].map((gb) => sharedBuffersMb(gb * GB))).toEqual([128, 128, 512, 768, 1024, 1024]);
   });
 
   it('answers 503 service_unavailable, then recovers when it comes back', async () => {
