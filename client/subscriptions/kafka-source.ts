@@ -13,6 +13,13 @@ export interface KafkaSourceOptions {
   brokers: string[];
   /** The relay's EVENTUATE_TOPIC_PREFIX. Default ''. */
   topicPrefix?: string;
+  /**
+   * Put before each subscriber id to name its consumer group. Default '': the subscriber id is the group.
+   * Deployments that share a Kafka cluster (staging and production, tenants) give each its own, so one's
+   * restarts never pause the other's consumers for a rebalance. Changing it on a running subscriber starts a
+   * new group, which begins where the subscriber's readFrom says, not at the old group's offsets.
+   */
+  groupIdPrefix?: string;
   clientId?: string;
   /** A member silent this long is thrown out of its group. Default 30000 ms. */
   sessionTimeoutMs?: number;
@@ -53,6 +60,7 @@ class KafkaSubscription implements RunningSubscription {
   private readonly stopping = new AbortController();
   private halted = false;
   private readonly topicPrefix: string;
+  private readonly groupId: string;
   private readonly heartbeatIntervalMs: number;
   private readonly maxConcurrentHandlers: number;
   /** `topic/partition` of the partitions this member is assigned. */
@@ -69,12 +77,13 @@ class KafkaSubscription implements RunningSubscription {
     private readonly subscription: Subscription,
   ) {
     this.topicPrefix = options.topicPrefix ?? '';
+    this.groupId = `${options.groupIdPrefix ?? ''}${subscription.subscriberId}`;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
     this.maxConcurrentHandlers = options.maxConcurrentHandlers ?? 16;
     const kafka = new Kafka({ clientId: options.clientId ?? subscription.subscriberId, brokers: options.brokers, logLevel: logLevel.NOTHING });
     this.kafka = kafka;
     this.consumer = kafka.consumer({
-      groupId: subscription.subscriberId,
+      groupId: this.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: this.heartbeatIntervalMs,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 50,
@@ -102,7 +111,7 @@ class KafkaSubscription implements RunningSubscription {
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       if (dropped.length > 0) {
         const error = new Error(
-          `consumer group ${subscriberId} (assigner ${payload.groupProtocol}) assigned this member partitions of ${dropped.join(', ')}, which it does not read: nobody in the group consumes them. ` +
+          `consumer group ${this.groupId} (assigner ${payload.groupProtocol}) assigned this member partitions of ${dropped.join(', ')}, which it does not read: nobody in the group consumes them. ` +
             `Members of one group that read different topics need every member to assign with ${SUBSCRIBED_ROUND_ROBIN} (kafkaSource of this version or later): ` +
             `upgrade or stop the older members, or give subscribers that read different topics different ids`,
         );
@@ -122,7 +131,7 @@ class KafkaSubscription implements RunningSubscription {
     await this.consumer.connect();
     // Only partitions without a committed offset start at the beginning or the end.
     await this.consumer.subscribe({ topics, fromBeginning: readFrom === 'beginning' });
-    const atEnd = readFrom === 'end' ? await KafkaStartAtEnd.prepare(this.kafka, subscriberId, topics) : undefined;
+    const atEnd = readFrom === 'end' ? await KafkaStartAtEnd.prepare(this.kafka, this.groupId, topics) : undefined;
     try {
       await this.consumer.run({
         eachBatchAutoResolve: false,

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Pool } from 'pg';
 import pino from 'pino';
-import { HttpEventStore, kafkaSource, memoryDeadLetters, PostgresEventStore, type ProjectionContext } from 'eventuate-local-ts/client';
+import { HttpEventStore, memoryDeadLetters, PostgresEventStore, type ProjectionContext } from 'eventuate-local-ts/client';
 import { buildApp } from 'eventuate-local-ts/server';
 import { spawnRelay, type RelayProcess } from '../../test/relay/relay-process';
 import { testDatabase, uniqueName, type TestDatabase } from '../../test/support/database';
 import { collectTopics, eventually, kafkaBrokers, type KafkaCollector } from '../../test/support/kafka-collector';
+import { testKafkaSource } from '../../test/support/test-kafka-source';
 import type { Cents } from './account';
 import { AccountBalanceProjection } from './account-balance-projection';
 import { bankingSubscriptions, type BankingSubscriptions } from './banking-subscriptions';
@@ -72,7 +73,7 @@ describe('banking example: the money-transfer saga and the balance projection ov
     const relayEnv = { DATABASE_URL: db.connectionString, KAFKA_BROKERS: kafkaBrokers().join(','), EVENTUATE_SCHEMA: db.schema, EVENTUATE_TOPIC_PREFIX: prefix };
     const bank = new Bank(new HttpEventStore({ url }));
     subscriptions = bankingSubscriptions({
-      source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+      source: testKafkaSource(prefix),
       bank,
       viewPool,
       viewSchema: `${db.schema}_view`,

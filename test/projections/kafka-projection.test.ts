@@ -1,9 +1,10 @@
 import pino from 'pino';
-import { AggregateRepository, SubscriptionManager, kafkaSource, memoryDeadLetters, postgresProjection } from '../../client';
+import { AggregateRepository, SubscriptionManager, memoryDeadLetters, postgresProjection } from '../../client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { eventually, kafkaBrokers } from '../support/kafka-collector';
+import { testKafkaSource } from '../support/test-kafka-source';
 import { Deposit, OpenWallet, Wallet } from '../subscriptions/wallet-domain';
 import { WalletBalances, balancesIn } from './wallet-balances';
 
@@ -35,7 +36,7 @@ describe('a projection fed from Kafka', () => {
     const balances = new WalletBalances();
     const projection = postgresProjection(balances, { connectionString: db.connectionString, schema: viewSchema, logger: quiet });
     const manager = new SubscriptionManager({
-      source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+      source: testKafkaSource(prefix),
       deadLetters: memoryDeadLetters(),
       subscribers: [projection],
       logger: quiet,

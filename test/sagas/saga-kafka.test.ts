@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { AggregateRepository, PostgresEventStore, SubscriptionManager, kafkaSource, memoryDeadLetters, sagaOrchestrator, sagaParticipant } from '../../client';
+import { AggregateRepository, PostgresEventStore, SubscriptionManager, memoryDeadLetters, sagaOrchestrator, sagaParticipant } from '../../client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { kafkaBrokers } from '../support/kafka-collector';
+import { testKafkaSource } from '../support/test-kafka-source';
 import { AddStock, Courier, Customer, OpenCourier, OpenCustomer, Warehouse, orderSaga, type OrderData } from './order-saga-domain';
 import { sagaEnded } from './saga-run';
 
@@ -16,7 +17,7 @@ describe('orchestrated sagas through Kafka: orchestrator and participants on the
   let relay: RunningRelay;
   const prefix = `${uniqueName('ksaga')}.`;
   const startRelayHere = () => startRelay({ store, connectionString: db.connectionString, schema: db.schema, brokers: kafkaBrokers(), topicPrefix: prefix, logger: quiet });
-  const source = () => kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 });
+  const source = () => testKafkaSource(prefix);
 
   beforeAll(async () => {
     db = testDatabase('ksaga');

@@ -3,9 +3,10 @@
  * reads from its environment: the store's database and schema, and where it takes events from.
  * SAGA_SOURCE=feed (default): the store's feed, with its cursor and dead letters in PostgreSQL, so a
  * restart resumes where the killed one last saved. SAGA_SOURCE=kafka: the relay's topics
- * (KAFKA_BROKERS, EVENTUATE_TOPIC_PREFIX), its offsets in the consumer group.
+ * (KAFKA_BROKERS, EVENTUATE_TOPIC_PREFIX), its offsets in the consumer group, named with the same prefix.
  */
-import { PostgresEventStore, feedSource, kafkaSource, postgresCursorStore, postgresDeadLetters, type DeadLetterStore, type EventSource } from '../../client';
+import { PostgresEventStore, feedSource, postgresCursorStore, postgresDeadLetters, type DeadLetterStore, type EventSource } from '../../client';
+import { testKafkaSource } from '../support/test-kafka-source';
 
 export interface SagaProcessEnvironment {
   connectionString: string;
@@ -24,9 +25,8 @@ export async function sagaProcessEnvironment(what: string): Promise<SagaProcessE
   let source: EventSource;
   if (kind === 'feed') source = feedSource({ store, cursorStore: postgresCursorStore({ connectionString, schema }), waitMs: 1000 });
   else if (kind === 'kafka') {
-    const brokers = process.env.KAFKA_BROKERS;
-    if (!brokers) throw new Error(`${what} with SAGA_SOURCE=kafka needs KAFKA_BROKERS`);
-    source = kafkaSource({ brokers: brokers.split(','), topicPrefix: process.env.EVENTUATE_TOPIC_PREFIX ?? '', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 });
+    if (!process.env.KAFKA_BROKERS) throw new Error(`${what} with SAGA_SOURCE=kafka needs KAFKA_BROKERS`);
+    source = testKafkaSource(process.env.EVENTUATE_TOPIC_PREFIX ?? '');
   } else throw new Error(`${what}: SAGA_SOURCE is '${kind}'; it takes feed or kafka`);
   return { connectionString, schema, store, source, deadLetters: postgresDeadLetters({ connectionString, schema }) };
 }

@@ -6,7 +6,6 @@ import {
   PostgresEventStore,
   SubscriptionManager,
   feedSource,
-  kafkaSource,
   memoryCursorStore,
   memoryDeadLetters,
   sagaOrchestrator,
@@ -16,6 +15,7 @@ import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { spawnTs, type Child } from '../server/child-process';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { kafkaBrokers } from '../support/kafka-collector';
+import { testKafkaSource } from '../support/test-kafka-source';
 import { AddStock, Courier, Customer, OpenCourier, OpenCustomer, Warehouse, orderSaga, type OrderData } from './order-saga-domain';
 import { answersByCommand } from './saga-command-answers';
 import { sagaEnded } from './saga-run';
@@ -33,7 +33,7 @@ describe.each(['feed', 'kafka'] as const)('orchestrated sagas with the participa
   const source = (): EventSource =>
     via === 'feed'
       ? feedSource({ store, cursorStore: memoryCursorStore(), waitMs: 1000 })
-      : kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 });
+      : testKafkaSource(prefix);
 
   beforeAll(async () => {
     db = testDatabase('psaga');

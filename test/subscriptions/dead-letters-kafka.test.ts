@@ -1,11 +1,12 @@
 import { Writable } from 'node:stream';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
-import { AggregateRepository, DeadLetterStoreError, SubscriptionManager, kafkaSource, postgresDeadLetters, type DeadLetterStore } from '../../client';
+import { AggregateRepository, DeadLetterStoreError, SubscriptionManager, postgresDeadLetters, type DeadLetterStore } from '../../client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { eventually, kafkaBrokers } from '../support/kafka-collector';
+import { testKafkaSource } from '../support/test-kafka-source';
 import { balanceOf, balanceViewClass, createBalanceTable } from './balance-view';
 import { Deposit, OpenWallet, Wallet } from './wallet-domain';
 
@@ -36,7 +37,7 @@ describe('dead letters of a Kafka subscriber, in PostgreSQL', () => {
   const prefix = `${uniqueName('dlkafka')}.`;
   const run = async (subscriber: object, options: Partial<ConstructorParameters<typeof SubscriptionManager>[0]> = {}) => {
     const manager = new SubscriptionManager({
-      source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+      source: testKafkaSource(prefix),
       deadLetters,
       deadLetterPollMs: 300,
       subscribers: [subscriber],

@@ -9,7 +9,6 @@ import {
   SubscriptionManager,
   endOfFeed,
   feedSource,
-  kafkaSource,
   memoryCursorStore,
   memoryDeadLetters,
   postgresCursorStore,
@@ -19,6 +18,7 @@ import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { eventually, kafkaBrokers } from '../support/kafka-collector';
+import { testKafkaSource } from '../support/test-kafka-source';
 import { Deposit, Deposited, OpenWallet, Wallet, WalletOpened } from './wallet-domain';
 
 const quiet = pino({ level: 'silent' });
@@ -120,7 +120,7 @@ describe('subscribers end to end: HTTP appends -> relay -> Kafka -> subscriber, 
 
   it('delivers every event once, in version order per entity, with 10 entities written concurrently over HTTP', async () => {
     const kafka = new SubscriptionManager({
-      source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+      source: testKafkaSource(prefix),
       deadLetters: memoryDeadLetters(),
       subscribers: [kafkaHistory],
       logger: quiet,

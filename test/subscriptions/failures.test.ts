@@ -7,13 +7,13 @@ import {
   SubscriberHaltedError,
   SubscriptionManager,
   type SubscriptionManagerOptions,
-  kafkaSource,
   memoryDeadLetters,
 } from '../../client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { eventually, kafkaBrokers } from '../support/kafka-collector';
+import { testKafkaSource } from '../support/test-kafka-source';
 import { Deposit, OpenWallet, RequestTransfer, Transfer, TransferRequested, Wallet, WalletOpened, Withdraw } from './wallet-domain';
 
 const quiet = pino({ level: 'silent' });
@@ -82,7 +82,7 @@ describe('subscribers when handlers fail', () => {
   let transfers: AggregateRepository<Transfer>;
   const managers: SubscriptionManager[] = [];
   const prefix = `${uniqueName('fail')}.`;
-  const source = (options = {}) => kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, ...options });
+  const source = (options = {}) => testKafkaSource(prefix, options);
   const manage = (manager: SubscriptionManager) => (managers.push(manager), manager);
   const manager = (subscriber: object, options: Partial<SubscriptionManagerOptions> = {}) =>
     manage(new SubscriptionManager({ source: source(), deadLetters: memoryDeadLetters(), subscribers: [subscriber], logger: quiet, ...options }));

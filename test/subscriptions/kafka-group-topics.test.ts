@@ -1,10 +1,11 @@
 import { Kafka, logLevel, PartitionAssigners, type Consumer, type PartitionAssigner } from 'kafkajs';
 import pino from 'pino';
-import { AggregateRepository, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource, memoryDeadLetters } from '../../client';
+import { AggregateRepository, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, memoryDeadLetters } from '../../client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { eventually, kafkaBrokers } from '../support/kafka-collector';
+import { testKafkaSource } from '../support/test-kafka-source';
 import { SUBSCRIBED_ROUND_ROBIN } from '../../client/subscriptions/subscribed-round-robin-assigner';
 import { OpenWallet, Wallet, WalletOpened } from './wallet-domain';
 
@@ -52,7 +53,7 @@ describe('kafkaSource: members of one consumer group that read different topics'
       const subscriber = new Openings();
       subscribers.push(subscriber);
       const manager = new SubscriptionManager({
-        source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+        source: testKafkaSource(prefix, { groupIdPrefix: '' }),
         deadLetters: memoryDeadLetters(),
         subscribers: [subscriber],
         logger: quiet,
@@ -84,9 +85,16 @@ describe('kafkaSource: members of one consumer group that read different topics'
     // the group protocol kafkaSource prefers, as an older member would under kafkajs's own: librdkafka's mock
     // broker stops serving when members of one group offer different protocols, so the older version's own
     // protocol cannot be shown here. It joins first and leads the group, reading another deployment's topic.
+    // It answers a second late: the mock broker refuses a member's SyncGroup that arrives after the leader's, and
+    // the member's rejoin starts another rebalance; real brokers hold the assignment for it.
     const asKafkajs: PartitionAssigner = (config) => {
       const roundRobin = PartitionAssigners.roundRobin(config);
-      return { ...roundRobin, name: SUBSCRIBED_ROUND_ROBIN, protocol: (subscription) => ({ ...roundRobin.protocol(subscription), name: SUBSCRIBED_ROUND_ROBIN }) };
+      return {
+        ...roundRobin,
+        name: SUBSCRIBED_ROUND_ROBIN,
+        assign: async (group) => (await new Promise((r) => setTimeout(r, 1000)), roundRobin.assign(group)),
+        protocol: (subscription) => ({ ...roundRobin.protocol(subscription), name: SUBSCRIBED_ROUND_ROBIN }),
+      };
     };
     const leader: Consumer = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).consumer({
       groupId: subscriberId,
@@ -108,7 +116,7 @@ describe('kafkaSource: members of one consumer group that read different topics'
         opened() {}
       }
       const manager = new SubscriptionManager({
-        source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+        source: testKafkaSource(prefix, { groupIdPrefix: '' }),
         deadLetters: memoryDeadLetters(),
         subscribers: [new Openings()],
         logger: quiet,
@@ -124,5 +132,35 @@ describe('kafkaSource: members of one consumer group that read different topics'
     } finally {
       await leader.disconnect();
     }
+  });
+
+  it('subscribers with one id and different groupIdPrefixes are different consumer groups: each gets every event', async () => {
+    const subscriberId = uniqueName('apart');
+    @EventSubscriber(subscriberId)
+    class Openings {
+      readonly seen: string[] = [];
+      @EventHandlerMethod(WalletOpened)
+      opened(ctx: EventHandlerContext<WalletOpened>) {
+        this.seen.push(ctx.entityId);
+      }
+    }
+    const db = testDatabase('apart');
+    const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema, poolSize: 3 });
+    const prefix = `${uniqueName('apart')}.`;
+    const relay = startRelay({ store, connectionString: db.connectionString, schema: db.schema, brokers: kafkaBrokers(), topicPrefix: prefix, logger: quiet });
+    deployments.push({ db, store, relay, prefix });
+    const subscribers = [new Openings(), new Openings()];
+    for (const [i, subscriber] of subscribers.entries()) {
+      // Sharing one group, the two would split the topic's partitions between them.
+      const manager = new SubscriptionManager({ source: testKafkaSource(prefix, { groupIdPrefix: `${prefix}${i}.` }), deadLetters: memoryDeadLetters(), subscribers: [subscriber], logger: quiet });
+      managers.push(manager);
+      await manager.start();
+    }
+    const wallets = new AggregateRepository(Wallet, store);
+    const ids = Array.from({ length: 8 }, (_, i) => `apart-${i}`);
+    for (const id of ids) await wallets.save(new OpenWallet(id), { entityId: id });
+
+    await eventually(() => subscribers.every((s) => s.seen.length >= ids.length), 'both subscribers saw every wallet', 45_000);
+    subscribers.forEach((subscriber) => expect([...subscriber.seen].sort()).toEqual([...ids].sort()));
   });
 });

@@ -1,9 +1,10 @@
 import pino from 'pino';
-import { AggregateRepository, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource, memoryDeadLetters, type ReadFrom } from '../../client';
+import { AggregateRepository, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, memoryDeadLetters, type ReadFrom } from '../../client';
 import { startRelay, type RunningRelay } from '../../event-store-server/relay';
 import { PostgresEventStore } from '../../src/postgres/postgres-event-store';
 import { testDatabase, uniqueName, type TestDatabase } from '../support/database';
 import { eventually, kafkaBrokers } from '../support/kafka-collector';
+import { testKafkaSource } from '../support/test-kafka-source';
 import { Deposit, Deposited, OpenWallet, Wallet, WalletOpened } from './wallet-domain';
 
 const quiet = pino({ level: 'silent' });
@@ -37,7 +38,7 @@ describe('kafkaSource: where a new consumer group starts (readFrom)', () => {
   const prefix = `${uniqueName('readfrom')}.`;
   const run = async (subscriber: object) => {
     const manager = new SubscriptionManager({
-      source: kafkaSource({ brokers: kafkaBrokers(), topicPrefix: prefix, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
+      source: testKafkaSource(prefix),
       deadLetters: memoryDeadLetters(),
       subscribers: [subscriber],
       logger: quiet,
