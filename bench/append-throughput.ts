@@ -5,16 +5,20 @@
  * moves by 2x between quiet and busy hours: each ratio is the median of the rounds' ratios.
  * Run: npm run bench -- append   (DATABASE_URL to use your own PostgreSQL; BENCH_LEGS=store1,http1 runs
  * only those legs, e.g. under a profiler; BENCH_WRITE_CONNECTIONS=1,2,4 runs a store and a server per
- * committer count, interleaved in the same rounds). The HTTP legs also say the server process's CPU
- * time per append (or per event), read from /proc: far steadier than the rates when other work
- * shares the machine. The emmett1 leg is Emmett's PostgreSQL event store (@event-driven-io/emmett-postgresql)
+ * committer count, interleaved in the same rounds). Each leg also says the CPU time spent per append
+ * (or per event), read from /proc, by the server process, the embedded PostgreSQL and this process
+ * (the load generator, and the in-process store or Emmett in their legs), and how many of the
+ * machine's cores were busy: far steadier than the rates when other work shares the machine, and it
+ * tells a leg bound by CPU (all cores busy: its rate is the cores over the sum of the parts) from one
+ * bound by waiting (commits). The emmett1 leg is Emmett's PostgreSQL event store (@event-driven-io/emmett-postgresql)
  * in this process, on its own pool of 16 connections: the same appends, for comparison.
  */
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { Pool } from 'pg';
 import { PostgresEventStore } from '../src';
-import { benchDatabase, BenchServer, report, requestJson, runFor, startServerProcess } from './support';
+import { benchDatabase, machineBusySeconds, report, requestJson, runFor, startServerProcess, type BenchDatabase, type BenchServer } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -27,6 +31,46 @@ const median = (values: number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+
+/** CPU µs spent per append (or event) of a leg: by the server process, PostgreSQL and this process; and the machine's busy cores meanwhile. */
+interface CpuBudget {
+  server?: number;
+  postgres?: number;
+  bench: number;
+  busyCores?: number;
+}
+
+interface CpuReading {
+  at: number;
+  server?: number;
+  postgres?: number;
+  bench: number;
+  machine?: number;
+}
+
+const CORES = availableParallelism();
+
+function cpuReading(server: BenchServer | undefined, db: BenchDatabase): CpuReading {
+  const { user, system } = process.cpuUsage();
+  return { at: performance.now(), server: server?.cpuSeconds(), postgres: db.cpuSeconds(), bench: (user + system) / 1e6, machine: machineBusySeconds() };
+}
+
+function cpuBudget(before: CpuReading, after: CpuReading, units: number): CpuBudget {
+  const per = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : ((b - a) * 1e6) / units);
+  const busy = per(before.machine, after.machine);
+  return {
+    server: per(before.server, after.server),
+    postgres: per(before.postgres, after.postgres),
+    bench: per(before.bench, after.bench)!,
+    busyCores: busy === undefined ? undefined : (busy * units) / ((after.at - before.at) * 1e3),
+  };
+}
+
+/** When the busy cores come near all of them, the leg is bound by CPU, and its rate by the sum of the parts. */
+function describeBudget(b: CpuBudget, unit: string): string {
+  const parts = [b.server !== undefined ? `server ${b.server.toFixed(0)}` : '', b.postgres !== undefined ? `PostgreSQL ${b.postgres.toFixed(0)}` : '', `this process ${b.bench.toFixed(0)}`].filter(Boolean);
+  return `CPU µs per ${unit.replace(/s?\/s$/, '')}: ${parts.join(', ')}${b.busyCores !== undefined ? `; ${b.busyCores.toFixed(2)} of ${CORES} cores busy` : ''}`;
+}
 
 const deposits = (n: number) => Array.from({ length: n }, (_, i) => ({ eventType: 'Deposited', eventData: { amount: i, note: 'bench' } }));
 
@@ -159,28 +203,25 @@ export async function appendThroughput(): Promise<void> {
     const chosen = process.env.BENCH_LEGS?.split(',');
     for (const name of Object.keys(legs)) if (chosen && !chosen.includes(name)) delete legs[name];
     const figures: Record<string, number[]> = Object.fromEntries(Object.keys(legs).map((k) => [k, []]));
-    /** Server CPU µs per unit of the leg's rate, by leg. */
-    const serverCpu: Record<string, number[]> = {};
+    /** CPU µs per unit of the leg's rate, by leg and by who spent it, and the cores the machine kept busy. */
+    const budgets: Record<string, CpuBudget[]> = {};
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round} of ${ROUNDS}`);
       for (const [name, leg] of Object.entries(legs)) {
-        const cpuBefore = leg.server?.cpuSeconds();
+        const before = cpuReading(leg.server, db);
         const value = await leg.run();
-        const cpuAfter = leg.server?.cpuSeconds();
+        const budget = leg.unit === 'ms' ? undefined : cpuBudget(before, cpuReading(leg.server, db), value * SECONDS);
         figures[name].push(value);
-        let extra = '';
-        if (cpuBefore !== undefined && cpuAfter !== undefined) {
-          const micros = ((cpuAfter - cpuBefore) * 1e6) / (value * SECONDS);
-          (serverCpu[name] ??= []).push(micros);
-          extra = `(server CPU ${micros.toFixed(1)} µs per ${leg.unit.replace('s/s', '')})`;
-        }
-        report(`  ${leg.label}`, value, leg.unit, extra);
+        if (budget) (budgets[name] ??= []).push(budget);
+        report(`  ${leg.label}`, value, leg.unit, budget ? `(${describeBudget(budget, leg.unit)})` : '');
       }
     }
     console.log(`\nmedians of ${ROUNDS} rounds of ${SECONDS} s per leg:`);
     for (const [name, leg] of Object.entries(legs)) report(leg.label, median(figures[name]), leg.unit, `(rounds: ${figures[name].map((v) => v.toFixed(v < 100 ? 1 : 0)).join(', ')})`);
-    for (const [name, micros] of Object.entries(serverCpu)) {
-      report(`server CPU per ${legs[name].unit.replace('s/s', '')}, ${name}`, median(micros), 'µs', `(rounds: ${micros.map((v) => v.toFixed(1)).join(', ')})`);
+    console.log(`\nCPU per append or event, medians (this process is the load generator, and the in-process store or Emmett in their legs; ${CORES} cores):`);
+    for (const [name, rounds] of Object.entries(budgets)) {
+      const medianOf = (part: keyof CpuBudget) => (rounds.every((r) => r[part] !== undefined) ? median(rounds.map((r) => r[part]!)) : undefined);
+      console.log(`  ${name.padEnd(10)} ${describeBudget({ server: medianOf('server'), postgres: medianOf('postgres'), bench: medianOf('bench')!, busyCores: medianOf('busyCores') }, legs[name].unit)}`);
     }
     const ratio = (label: string, over: string, under: string, target: string) => {
       if (!figures[over] || !figures[under]) return;

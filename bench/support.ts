@@ -1,24 +1,29 @@
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../event-store-server/embedded-postgres';
 
 export interface BenchDatabase {
   connectionString: string;
+  /** CPU seconds the embedded PostgreSQL (all its processes, the ended ones too) has used; undefined for DATABASE_URL or without /proc. */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
 
 /** DATABASE_URL, or a fresh embedded PostgreSQL with its default (durable) settings and BENCH_PG_SETTINGS. */
 export async function benchDatabase(): Promise<BenchDatabase> {
-  if (process.env.DATABASE_URL) return { connectionString: process.env.DATABASE_URL, stop: async () => undefined };
+  if (process.env.DATABASE_URL) return { connectionString: process.env.DATABASE_URL, cpuSeconds: () => undefined, stop: async () => undefined };
   const dataDir = mkdtempSync(join(tmpdir(), 'eventuate-bench-'));
   // BENCH_PG_SETTINGS="shared_buffers=1GB wal_compression=lz4": settings to try, as `-c` flags.
   const settings = (process.env.BENCH_PG_SETTINGS ?? '').split(/\s+/).filter(Boolean).flatMap((setting) => ['-c', setting]);
   const pg = await startEmbeddedPostgres({ dataDir, postgresFlags: ['-c', 'max_connections=200', ...settings] });
+  // The cluster (embedded-postgres's layout: <dataDir>/pg) names its postmaster on postmaster.pid's first line.
+  const postmaster = Number(readFileSync(join(pg.dataDir, 'pg', 'postmaster.pid'), 'latin1').split('\n')[0]);
   return {
     connectionString: pg.connectionString,
+    cpuSeconds: () => processTreeCpuSeconds(postmaster),
     // The data directory goes too: a run's database is of no use after it, and some are gigabytes.
     stop: async () => {
       await pg.stop();
@@ -41,16 +46,43 @@ export interface BenchServer {
 /** Linux's clock ticks per second (USER_HZ) in /proc/<pid>/stat: 100 on x86 and ARM. */
 const CLOCK_TICKS = 100;
 
-function processCpuSeconds(pid: number | undefined): number | undefined {
-  let stat: string;
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses): the state is [0], the parent [1], utime [11]. */
+function statFields(pid: number | string | undefined): string[] | undefined {
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
-  // The command name (2nd field) may hold spaces and parentheses; the fields after its closing one are fixed: utime is the 14th, stime the 15th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  const fields = statFields(pid);
+  return fields && (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** A process's CPU time with its children's: the live ones read one by one, the ended ones (which it has waited for) from its own cutime and cstime. */
+function processTreeCpuSeconds(pid: number): number | undefined {
+  const fields = statFields(pid);
+  if (!fields) return undefined;
+  let ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
+    const child = statFields(entry);
+    if (child && Number(child[1]) === pid) ticks += Number(child[11]) + Number(child[12]);
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** CPU seconds every core of the machine has spent busy (all but idle and iowait), from /proc/stat. */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'latin1').split('\n')[0].trim().split(/\s+/).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = ticks;
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
 }
 
 let built = false;
