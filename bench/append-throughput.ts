@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { Pool } from 'pg';
 import { PostgresEventStore } from '../src';
-import { benchDatabase, machineBusySeconds, report, requestJson, runFor, startServerProcess, type BenchDatabase, type BenchServer } from './support';
+import { benchDatabase, report, requestJson, runFor, startCpuMeter, startServerProcess, type BenchServer, type CpuSpent } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -40,30 +40,11 @@ interface CpuBudget {
   busyCores?: number;
 }
 
-interface CpuReading {
-  at: number;
-  server?: number;
-  postgres?: number;
-  bench: number;
-  machine?: number;
-}
-
 const CORES = availableParallelism();
 
-function cpuReading(server: BenchServer | undefined, db: BenchDatabase): CpuReading {
-  const { user, system } = process.cpuUsage();
-  return { at: performance.now(), server: server?.cpuSeconds(), postgres: db.cpuSeconds(), bench: (user + system) / 1e6, machine: machineBusySeconds() };
-}
-
-function cpuBudget(before: CpuReading, after: CpuReading, units: number): CpuBudget {
-  const per = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : ((b - a) * 1e6) / units);
-  const busy = per(before.machine, after.machine);
-  return {
-    server: per(before.server, after.server),
-    postgres: per(before.postgres, after.postgres),
-    bench: per(before.bench, after.bench)!,
-    busyCores: busy === undefined ? undefined : (busy * units) / ((after.at - before.at) * 1e3),
-  };
+function cpuBudget(spent: CpuSpent, units: number): CpuBudget {
+  const per = (seconds: number | undefined) => (seconds === undefined ? undefined : (seconds * 1e6) / units);
+  return { server: per(spent.server), postgres: per(spent.postgres), bench: per(spent.thisProcess)!, busyCores: spent.machine === undefined ? undefined : spent.machine / spent.wallSeconds };
 }
 
 /** When the busy cores come near all of them, the leg is bound by CPU, and its rate by the sum of the parts. */
@@ -208,9 +189,9 @@ export async function appendThroughput(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round} of ${ROUNDS}`);
       for (const [name, leg] of Object.entries(legs)) {
-        const before = cpuReading(leg.server, db);
+        const cpuSpent = startCpuMeter(db, leg.server);
         const value = await leg.run();
-        const budget = leg.unit === 'ms' ? undefined : cpuBudget(before, cpuReading(leg.server, db), value * SECONDS);
+        const budget = leg.unit === 'ms' ? undefined : cpuBudget(cpuSpent(), value * SECONDS);
         figures[name].push(value);
         if (budget) (budgets[name] ??= []).push(budget);
         report(`  ${leg.label}`, value, leg.unit, budget ? `(${describeBudget(budget, leg.unit)})` : '');

@@ -74,8 +74,37 @@ function processTreeCpuSeconds(pid: number): number | undefined {
   return ticks / CLOCK_TICKS;
 }
 
+/** CPU seconds spent while a meter ran: by the server process (when given), the embedded PostgreSQL, this process and all the machine's cores (undefined where unknown). */
+export interface CpuSpent {
+  server?: number;
+  postgres?: number;
+  thisProcess: number;
+  machine?: number;
+  wallSeconds: number;
+}
+
+/** Starts counting CPU time; the function it returns says what was spent since. */
+export function startCpuMeter(db: BenchDatabase, server?: BenchServer): () => CpuSpent {
+  const read = () => {
+    const { user, system } = process.cpuUsage();
+    return { at: performance.now(), server: server?.cpuSeconds(), postgres: db.cpuSeconds(), thisProcess: (user + system) / 1e6, machine: machineBusySeconds() };
+  };
+  const before = read();
+  return () => {
+    const after = read();
+    const spent = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
+    return {
+      server: spent(before.server, after.server),
+      postgres: spent(before.postgres, after.postgres),
+      thisProcess: after.thisProcess - before.thisProcess,
+      machine: spent(before.machine, after.machine),
+      wallSeconds: (after.at - before.at) / 1000,
+    };
+  };
+}
+
 /** CPU seconds every core of the machine has spent busy (all but idle and iowait), from /proc/stat. */
-export function machineBusySeconds(): number | undefined {
+function machineBusySeconds(): number | undefined {
   try {
     const [, ...ticks] = readFileSync('/proc/stat', 'latin1').split('\n')[0].trim().split(/\s+/).map(Number);
     const [user, nice, system, , , irq, softirq, steal] = ticks;
