@@ -41,6 +41,7 @@ describe('saga deliveries: duplicates, reordering, redelivered commands, tombsto
   });
 
   afterAll(async () => {
+    await orders?.closed(); // as the SubscriptionManager does when it stops: ends the deadline watch
     await store?.close();
     await db?.drop();
   });
