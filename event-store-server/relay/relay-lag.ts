@@ -10,7 +10,7 @@ export interface RelayLag {
 }
 
 /** Counting stops here, so a huge backlog costs a bounded scan. */
-const LAG_COUNT_LIMIT = 1_000_000;
+export const LAG_COUNT_LIMIT = 1_000_000;
 
 /** How far `cursor` is behind the newest committed event. Uses the database's clock for the age. */
 export async function measureLag(client: Queryable, schema: string, cursor: string): Promise<RelayLag> {
