@@ -19,6 +19,19 @@ interface Deployment {
   prefix: string;
 }
 
+/** A subscriber class with the id given, which notes the wallets opened. */
+function openingsSeenBy(subscriberId: string) {
+  @EventSubscriber(subscriberId)
+  class Openings {
+    readonly seen: string[] = [];
+    @EventHandlerMethod(WalletOpened)
+    opened(ctx: EventHandlerContext<WalletOpened>) {
+      this.seen.push(ctx.entityId);
+    }
+  }
+  return Openings;
+}
+
 describe('kafkaSource: members of one consumer group that read different topics', () => {
   const deployments: Deployment[] = [];
   const managers: SubscriptionManager[] = [];
@@ -34,16 +47,8 @@ describe('kafkaSource: members of one consumer group that read different topics'
 
   it('two deployments with different topic prefixes and the same subscriber id each get every event of their own topics, once', async () => {
     // The same subscriber id in both, as when staging and production share a Kafka cluster.
-    const subscriberId = uniqueName('shared');
-    @EventSubscriber(subscriberId)
-    class Openings {
-      readonly seen: string[] = [];
-      @EventHandlerMethod(WalletOpened)
-      opened(ctx: EventHandlerContext<WalletOpened>) {
-        this.seen.push(ctx.entityId);
-      }
-    }
-    const subscribers: Openings[] = [];
+    const Openings = openingsSeenBy(uniqueName('shared'));
+    const subscribers: Array<InstanceType<typeof Openings>> = [];
     for (const name of ['staging', 'production']) {
       const db = testDatabase(name);
       const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema, poolSize: 3 });
@@ -135,15 +140,7 @@ describe('kafkaSource: members of one consumer group that read different topics'
   });
 
   it('subscribers with one id and different groupIdPrefixes are different consumer groups: each gets every event', async () => {
-    const subscriberId = uniqueName('apart');
-    @EventSubscriber(subscriberId)
-    class Openings {
-      readonly seen: string[] = [];
-      @EventHandlerMethod(WalletOpened)
-      opened(ctx: EventHandlerContext<WalletOpened>) {
-        this.seen.push(ctx.entityId);
-      }
-    }
+    const Openings = openingsSeenBy(uniqueName('apart'));
     const db = testDatabase('apart');
     const store = await PostgresEventStore.connect({ connectionString: db.connectionString, schema: db.schema, poolSize: 3 });
     const prefix = `${uniqueName('apart')}.`;
