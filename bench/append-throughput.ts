@@ -14,11 +14,10 @@
  * in this process, on its own pool of 16 connections: the same appends, for comparison.
  */
 import { randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { Pool } from 'pg';
 import { PostgresEventStore } from '../src';
-import { benchDatabase, report, requestJson, runFor, startCpuMeter, startServerProcess, type BenchServer, type CpuSpent } from './support';
+import { benchDatabase, CORES, cpuBudget, describeBudget, report, requestJson, runFor, startCpuMeter, startServerProcess, type BenchServer, type CpuBudget } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -31,27 +30,6 @@ const median = (values: number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-
-/** CPU µs spent per append (or event) of a leg: by the server process, PostgreSQL and this process; and the machine's busy cores meanwhile. */
-interface CpuBudget {
-  server?: number;
-  postgres?: number;
-  bench: number;
-  busyCores?: number;
-}
-
-const CORES = availableParallelism();
-
-function cpuBudget(spent: CpuSpent, units: number): CpuBudget {
-  const per = (seconds: number | undefined) => (seconds === undefined ? undefined : (seconds * 1e6) / units);
-  return { server: per(spent.server), postgres: per(spent.postgres), bench: per(spent.thisProcess)!, busyCores: spent.machine === undefined ? undefined : spent.machine / spent.wallSeconds };
-}
-
-/** When the busy cores come near all of them, the leg is bound by CPU, and its rate by the sum of the parts. */
-function describeBudget(b: CpuBudget, unit: string): string {
-  const parts = [b.server !== undefined ? `server ${b.server.toFixed(0)}` : '', b.postgres !== undefined ? `PostgreSQL ${b.postgres.toFixed(0)}` : '', `this process ${b.bench.toFixed(0)}`].filter(Boolean);
-  return `CPU µs per ${unit.replace(/s?\/s$/, '')}: ${parts.join(', ')}${b.busyCores !== undefined ? `; ${b.busyCores.toFixed(2)} of ${CORES} cores busy` : ''}`;
-}
 
 const deposits = (n: number) => Array.from({ length: n }, (_, i) => ({ eventType: 'Deposited', eventData: { amount: i, note: 'bench' } }));
 
@@ -202,7 +180,7 @@ export async function appendThroughput(): Promise<void> {
     console.log(`\nCPU per append or event, medians (this process is the load generator, and the in-process store or Emmett in their legs; ${CORES} cores):`);
     for (const [name, rounds] of Object.entries(budgets)) {
       const medianOf = (part: keyof CpuBudget) => (rounds.every((r) => r[part] !== undefined) ? median(rounds.map((r) => r[part]!)) : undefined);
-      console.log(`  ${name.padEnd(10)} ${describeBudget({ server: medianOf('server'), postgres: medianOf('postgres'), bench: medianOf('bench')!, busyCores: medianOf('busyCores') }, legs[name].unit)}`);
+      console.log(`  ${name.padEnd(10)} ${describeBudget({ server: medianOf('server'), postgres: medianOf('postgres'), thisProcess: medianOf('thisProcess')!, busyCores: medianOf('busyCores') }, legs[name].unit)}`);
     }
     const ratio = (label: string, over: string, under: string, target: string) => {
       if (!figures[over] || !figures[under]) return;

@@ -13,7 +13,6 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import pino from 'pino';
 import { DomainEvent, EventHandlerContext, EventHandlerMethod, EventSubscriber, SubscriptionManager, kafkaSource, memoryDeadLetters } from '../client';
 import { KafkaPublisher } from '../event-store-server/relay/kafka-publisher';
@@ -21,7 +20,7 @@ import { startRelay, type BatchPublisher, type FeedReader } from '../event-store
 import { PostgresEventStore } from '../src/postgres/postgres-event-store';
 import type { EventWithData } from '../src/stored-event-text';
 import { startMockKafka } from '../test/support/kafka-mock';
-import { benchDatabase, percentile, report, runBenchmark, startCpuMeter } from './support';
+import { benchDatabase, cpuBudget, describeBudget, percentile, report, runBenchmark, startCpuMeter } from './support';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -191,17 +190,10 @@ async function main(): Promise<void> {
     const acked = (performance.now() - started) / 1000;
     await until(backlog.ids, handledAt, 120_000);
     const handled = (performance.now() - started) / 1000;
-    const spent = cpuSpent();
     report(`backlog of ${backlog.ids.length} events: relayed to Kafka (acknowledged)`, backlog.ids.length / acked, 'events/s');
     report('backlog: handled by the subscriber', backlog.ids.length / handled, 'events/s');
     // Whether the relay is bound by CPU here: with every core busy, the rate is the cores over the CPU an event costs.
-    const perEvent = (seconds: number | undefined) => (seconds === undefined ? '?' : ((seconds * 1e6) / backlog.ids.length).toFixed(0));
-    report(
-      'backlog: CPU per event, relay and subscriber in this process',
-      Number(perEvent(spent.thisProcess)),
-      'µs',
-      `(PostgreSQL ${perEvent(spent.postgres)} µs, everything else on the machine, the broker among it, ${perEvent(spent.machine === undefined ? undefined : spent.machine - spent.thisProcess - (spent.postgres ?? 0))} µs; ${spent.machine === undefined ? '?' : (spent.machine / spent.wallSeconds).toFixed(2)} of ${availableParallelism()} cores busy)`,
-    );
+    console.log(`backlog: relay and subscriber in this process, ${describeBudget(cpuBudget(cpuSpent(), backlog.ids.length), 'events/s')}`);
   } finally {
     await manager.stop();
     await relay.stop();

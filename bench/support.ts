@@ -1,7 +1,7 @@
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../event-store-server/embedded-postgres';
 
@@ -101,6 +101,27 @@ export function startCpuMeter(db: BenchDatabase, server?: BenchServer): () => Cp
       wallSeconds: (after.at - before.at) / 1000,
     };
   };
+}
+
+export const CORES = availableParallelism();
+
+/** CPU µs spent per unit of work (an append, an event) by the server process, PostgreSQL and this process; and the machine's busy cores meanwhile. */
+export interface CpuBudget {
+  server?: number;
+  postgres?: number;
+  thisProcess: number;
+  busyCores?: number;
+}
+
+export function cpuBudget(spent: CpuSpent, units: number): CpuBudget {
+  const per = (seconds: number | undefined) => (seconds === undefined ? undefined : (seconds * 1e6) / units);
+  return { server: per(spent.server), postgres: per(spent.postgres), thisProcess: per(spent.thisProcess)!, busyCores: spent.machine === undefined ? undefined : spent.machine / spent.wallSeconds };
+}
+
+/** When the busy cores come near all of them, the work is bound by CPU, and its rate by the sum of the parts. `unit` is a rate's: appends/s. */
+export function describeBudget(b: CpuBudget, unit: string): string {
+  const parts = [b.server !== undefined ? `server ${b.server.toFixed(0)}` : '', b.postgres !== undefined ? `PostgreSQL ${b.postgres.toFixed(0)}` : '', `this process ${b.thisProcess.toFixed(0)}`].filter(Boolean);
+  return `CPU µs per ${unit.replace(/s?\/s$/, '')}: ${parts.join(', ')}${b.busyCores !== undefined ? `; ${b.busyCores.toFixed(2)} of ${CORES} cores busy` : ''}`;
 }
 
 /** CPU seconds every core of the machine has spent busy (all but idle and iowait), from /proc/stat. */
