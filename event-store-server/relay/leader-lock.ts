@@ -213,7 +213,12 @@ export class LeaderLock {
     this.session = undefined;
     this.onLost = undefined;
     clearInterval(this.heartbeat);
-    if (session) await closeClient(session.client, this.options.timeoutMs);
+    if (session) {
+      // Closing alone frees the lock only once the backend has exited, a moment after the connection is
+      // closed: a relay just stopped would still hold it. Unlocked first, it holds nothing once released.
+      await withDeadline(session.client.query('SELECT pg_advisory_unlock_all()'), this.options.timeoutMs, 'unlocking the leader lock').catch(() => undefined);
+      await closeClient(session.client, this.options.timeoutMs);
+    }
     await Promise.all([...this.closing]);
   }
 
