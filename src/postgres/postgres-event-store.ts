@@ -425,7 +425,7 @@ export class PostgresEventStore implements EventStore {
           );
         }
         refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id) });
-        const rows = await this.read('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.horizon], as.types, pool);
+        const rows = await this.read('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.xmax, present.held], as.types, pool);
         const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r, undefined, cursorAt(issuer, r.transaction_id, r.position)));
         let cursor = events.at(-1)?.cursor ?? after;
         // Fewer than a page: everything visible was read, including rows the type filter skipped.
@@ -452,16 +452,16 @@ export class PostgresEventStore implements EventStore {
         if (attempt < 2) continue;
         throw new Error(`the store identity of schema ${this.schema} changed twice during one read of the feed's end`);
       }
-      const [newest] = await this.query('feedEnd', [present.horizon], this.catchUpPool);
+      const [newest] = await this.query('feedEnd', [present.xmax, present.held], this.catchUpPool);
       return { cursor: newest ? cursorAt(issuer, newest.transaction_id, newest.position) : encodeCursor(issuer.storeId, FEED_START) };
     }
   }
 
   /**
-   * The feed's horizon (see `feedHorizon`), from a statement of its own: the statement that reads
-   * below it must come after, since the horizon's proof needs the rows read with a later snapshot
-   * than its own. Undefined when repair-after-restore renumbered the feed under this store, whose
-   * identity is then read again on the next call.
+   * The first step of the feed's horizon (see `feedHorizon`: the transactions that may hold it
+   * back), from a statement of its own: the read takes the second step with its own, later
+   * snapshot, which the horizon's proof needs. Undefined when repair-after-restore renumbered the
+   * feed under this store, whose identity is then read again on the next call.
    */
   private async presentHorizon(pool: Pool, issuerPromise: Promise<CursorIssuer>, issuer: CursorIssuer): Promise<Row | undefined> {
     const [present] = await this.query('feedHorizon', [], pool);

@@ -31,8 +31,13 @@ export function buildQueries(s: string) {
     FROM ${from}, ${newEvents}
     ORDER BY ord
     RETURNING position`;
-  // The newest row below the horizon `horizon` (from `feedHorizon`) meeting `condition`: the farthest
-  // a reader's cursor may move, so the feed's reads and its end share it.
+  // The feed's horizon as this statement's snapshot has it (the second step of `feedHorizon`, see
+  // there): the lowest of the `held` transaction ids still running, else `xmax`, both from `feedHorizon`.
+  const horizonAt = (xmax: string, held: string) => `
+    SELECT coalesce(min(running), ${xmax}) AS at FROM unnest(${held}) AS running
+    WHERE NOT pg_visible_in_snapshot(running, pg_current_snapshot())`;
+  // The newest row below the horizon `horizon` meeting `condition`: the farthest a reader's cursor
+  // may move, so the feed's reads and its end share it.
   const newestVisible = (condition: string, horizon: string) => `
     SELECT transaction_id::text AS transaction_id, position::text AS position
     FROM ${s}.events
@@ -166,33 +171,37 @@ export function buildQueries(s: string) {
       FROM ${s}.entities GROUP BY entity_type ORDER BY entity_type`,
 
     /**
-     * The feed's horizon: every committed row with a transaction id below it is visible to any
-     * snapshot taken after this statement's, and no transaction below it can still insert one.
-     * It is the lowest transaction id of this statement's snapshot that is still running and not
-     * known to belong to another database, else the snapshot's xmax. `present_transaction_id` is
+     * The first step of the feed's horizon: which transactions running at this statement's snapshot
+     * S1 hold the feed back. `held` (an xid8[] literal) lists every id of S1's running ones not known
+     * to belong to another database; `xmax` is S1's xmax. The read that follows (`feed`, `feedEnd`,
+     * with a later snapshot S2) takes the second step, `horizonAt`: the horizon H is the lowest held
+     * id still running at S2, else xmax(S1). Every committed row with a transaction id below H is
+     * visible to S2, and no transaction below H can still insert one. `present_transaction_id` is
      * the newest transaction id that may have committed (xmax - 1): no cursor this store issued
      * lies beyond it. (A cursor's position needs no such bound: rows of transactions up to it are
      * all in, so a larger position passes none.) `store_id` tells a running store that
      * repair-after-restore renumbered the feed under it.
      *
-     * Why rows below the horizon H can be read safely by a LATER statement (snapshot S2, taken
-     * after this one's snapshot S1 — the caller runs the feed statement only once this answered):
-     * take a transaction T whose rows could land in the events table with xid(T) < H.
+     * Why: take a transaction T whose rows could land in the events table with xid(T) < H.
      * - H <= xmax(S1), so xid(T) < xmax(S1): T had been given its id before S1, and either it
      *   had ended at S1, or it was running and is listed in S1's in-progress ids (xip; PostgreSQL
      *   leaves out only lazy VACUUM and logical decoding, which insert no events).
      * - Ended at S1: committed before S2 was taken, so S2 sees all its rows (or it rolled back).
-     * - Running at S1: then xid(T) is in xip and, being below H, was passed over, which happens
-     *   only when this statement saw it as the transaction id of a backend connected to another
-     *   database or of a prepared transaction of another database. A backend stays in its
-     *   database for life and holds one transaction at a time, and a prepared transaction keeps
-     *   its database: T runs in another database and cannot insert into this one's tables.
-     * So nothing below H can commit after S2: a cursor moved up to a row read below H never
-     * passes an event that commits later. The identification errs only on the safe side: an id
-     * whose owner is not seen (it ended meanwhile, it is moving from its backend to a prepared
-     * transaction, statistics hide it) counts as this database's and holds H back, for this read.
-     * That is also why the order of the statements matters: a horizon computed from S1 but read
-     * with an earlier snapshot would let a transaction ending between the two pass unseen.
+     * - Running at S1 and held: below H only if S2 no longer sees it running, so it ended before
+     *   S2 and S2 sees all its rows.
+     * - Running at S1 and not held: this statement saw it as the transaction id of a backend
+     *   connected to another database or of a prepared transaction of another database. A backend
+     *   stays in its database for life and holds one transaction at a time, and a prepared
+     *   transaction keeps its database: T runs in another database and cannot insert into this one's
+     *   tables.
+     * So nothing below H can commit after S2: a cursor moved up to a row read below H never passes
+     * an event that commits later. The identification errs only on the safe side: an id whose owner
+     * is not seen (it ended meanwhile, it is moving from its backend to a prepared transaction,
+     * statistics hide it) is held, and S2 lets it go only if it has ended by then. (Before S2 took
+     * that step, such an id held the horizon for the whole read: another database's long
+     * transaction ending while this statement ran hid, for that read, every event written since it
+     * began.) The order of the statements matters: `held` from S1 checked with an earlier snapshot
+     * would let a transaction ending between the two pass unseen.
      * The statistics are read while this statement runs, after S1 (it is a transaction of its own,
      * so pg_stat_activity's per-transaction cache starts empty). A transaction that got its id
      * before S1 and still runs has had its backend since before S1, in the same status slot, showing
@@ -206,43 +215,47 @@ export function buildQueries(s: string) {
       WITH snapshot AS MATERIALIZED (SELECT pg_current_snapshot() AS s)
       SELECT
         coalesce((
-          SELECT min(running) FROM pg_snapshot_xip(s) AS running
+          SELECT array_agg(running) FROM pg_snapshot_xip(s) AS running
           WHERE NOT EXISTS (SELECT FROM pg_stat_get_activity(NULL) backend
               WHERE backend.backend_xid = xid(running)
                 AND backend.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))
             AND NOT EXISTS (SELECT FROM pg_prepared_xacts prepared
               WHERE prepared.transaction = xid(running) AND prepared.database <> current_database())
-        ), pg_snapshot_xmax(s))::text AS horizon,
+        ), '{}')::text AS held,
+        pg_snapshot_xmax(s)::text AS xmax,
         (pg_snapshot_xmax(s)::text::numeric - 1)::text AS present_transaction_id,
         (SELECT store_id FROM ${s}.store_identity) AS store_id
       FROM snapshot`,
 
     /**
      * The gap-free feed: $1/$2 the cursor (transaction id, position), $3 limit, $4 entity types or
-     * null, $5 the horizon from `feedHorizon`, computed by an earlier statement (see there).
+     * null, $5/$6 `xmax` and `held` from `feedHorizon`, computed by an earlier statement (see there).
      * `newest_*` is the newest row the reader may skip to: with a type filter the cursor moves past
      * rows of other types.
      * The ORDER BYs name `events.` columns: unqualified, they would mean the text aliases of the
      * select list and sort '1000' before '999', so a page would skip rows.
      */
     feed: `
-      WITH page AS (
+      WITH horizon AS MATERIALIZED (${horizonAt('$5::xid8', '$6::xid8[]')}),
+      page AS (
         SELECT ${eventColumns}, transaction_id::text AS transaction_id, position::text AS position
         FROM ${s}.events
-        WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < $5::xid8
+        WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND transaction_id < (SELECT at FROM horizon)
           AND ($4::text[] IS NULL OR entity_type = ANY($4::text[]))
         ORDER BY events.transaction_id, events.position LIMIT $3),
-      newest AS (${newestVisible('$4::text[] IS NOT NULL AND (transaction_id, position) > ($1::xid8, $2::bigint)', '$5::xid8')})
+      newest AS (${newestVisible('$4::text[] IS NOT NULL AND (transaction_id, position) > ($1::xid8, $2::bigint)', '(SELECT at FROM horizon)')})
       SELECT page.*, newest.transaction_id AS newest_transaction_id, newest.position AS newest_position
       FROM (SELECT 1) one LEFT JOIN page ON true LEFT JOIN newest ON true
       ORDER BY page.transaction_id::xid8, page.position::bigint`,
 
     /**
-     * Where the feed ends now: the place a reader that read everything would hold, $1 the horizon
-     * from `feedHorizon`, computed by an earlier statement (as for `feed`). No row: the feed is empty
-     * (below the horizon). One index step back from the horizon, whatever the feed's length.
+     * Where the feed ends now: the place a reader that read everything would hold, $1/$2 `xmax` and
+     * `held` from `feedHorizon`, computed by an earlier statement (as for `feed`). No row: the feed is
+     * empty (below the horizon). One index step back from the horizon, whatever the feed's length.
      */
-    feedEnd: newestVisible('true', '$1::xid8'),
+    feedEnd: `
+      WITH horizon AS MATERIALIZED (${horizonAt('$1::xid8', '$2::xid8[]')})
+      ${newestVisible('true', '(SELECT at FROM horizon)')}`,
 
     /**
      * The store's identity, and whether its events hold transaction ids the cluster has not reached:

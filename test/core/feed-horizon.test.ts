@@ -54,9 +54,19 @@ describe('the feed horizon', () => {
       [uuidv4(), entityType, entityId],
     );
 
+  const queries = buildQueries('"eventuate"');
+
+  /** The first step of the horizon (`feedHorizon`): the transactions that hold the feed back, and S1's xmax. */
+  async function heldAndXmax(): Promise<{ held: string; xmax: string }> {
+    const { rows } = await pool.query(queries.feedHorizon);
+    return rows[0];
+  }
+
+  /** The horizon if every held transaction still runs at the read: the lowest held id, else xmax. */
   async function horizon(): Promise<bigint> {
-    const { rows } = await pool.query(buildQueries('"eventuate"').feedHorizon);
-    return BigInt(rows[0].horizon);
+    const { held, xmax } = await heldAndXmax();
+    const ids = held.replace(/[{}]/g, '').split(',').filter(Boolean).map(BigInt);
+    return ids.reduce((lowest, id) => (id < lowest ? id : lowest), BigInt(xmax));
   }
 
   async function readUntil(cursor: string, count: number, entityTypes: string[]): Promise<StoredEvent[]> {
@@ -146,6 +156,27 @@ describe('the feed horizon', () => {
     await pool.query(`COMMIT PREPARED '${gid}'`);
     const seen = await readUntil(page.cursor, 2, types);
     expect(seen.map((e) => e.entityId)).toEqual(['prepared-late', 'prepared-early']);
+  });
+
+  it('lets go, at the read, of a held transaction that ended after the horizon was taken', async () => {
+    // What a transaction of another database ending while feedHorizon runs looks like (it is held,
+    // since its backend no longer shows it): the read that follows must not hide what came after it.
+    const cursor = await drain(store, undefined);
+    const mine = await openTransaction(home);
+    const { entityId } = await store.create({ entityType: 'AfterHeld', events: [{ eventType: 'Written', eventData: {} }] });
+    const first = await heldAndXmax();
+    expect(first.held).toContain(mine.xid.toString());
+    const { transactionId, position } = decodeCursor(cursor);
+    const feed = (step: { held: string; xmax: string }) =>
+      pool.query(queries.feed, [transactionId.toString(), position.toString(), 100, ['AfterHeld'], step.xmax, step.held]);
+    // Still running at the read: it holds the feed below it.
+    expect((await feed(first)).rows.filter((r) => r.event_id !== null)).toEqual([]);
+    await mine.client.query('ROLLBACK');
+    // Ended before the read: the same first step no longer hides the event written after it.
+    expect((await feed(first)).rows.map((r) => r.entity_id)).toEqual([entityId]);
+    const end = await pool.query(queries.feedEnd, [first.xmax, first.held]);
+    expect(end.rows).toHaveLength(1);
+    expect(BigInt(end.rows[0].transaction_id)).toBeGreaterThan(mine.xid);
   });
 
   it("ends a session of the store's pool left idle in a transaction", async () => {
