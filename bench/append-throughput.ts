@@ -15,9 +15,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
-import { Pool } from 'pg';
 import { PostgresEventStore } from '../src';
-import { benchDatabase, CORES, cpuBudget, describeBudget, report, requestJson, runFor, startCpuMeter, startServerProcess, type BenchServer, type CpuBudget } from './support';
+import { benchDatabase, benchPool, CORES, cpuBudget, describeBudget, report, requestJson, runFor, startCpuMeter, startServerProcess, type BenchServer, type CpuBudget } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -88,7 +87,7 @@ function storeLegs(store: PostgresEventStore, server: BenchServer, suffix: strin
 
 export async function appendThroughput(): Promise<void> {
   const db = await benchDatabase();
-  const raw = new Pool({ connectionString: db.connectionString, max: SINGLE_CONCURRENCY });
+  const raw = benchPool(db, SINGLE_CONCURRENCY);
   // BENCH_WRITE_CONNECTIONS=1,2,4: a store and a server per committer count, their legs interleaved in the rounds.
   const committerCounts = process.env.BENCH_WRITE_CONNECTIONS?.split(',').map(Number) ?? [undefined];
   const pairs: Array<{ suffix: string; labelSuffix: string; store: PostgresEventStore; server: BenchServer }> = [];
@@ -127,7 +126,7 @@ export async function appendThroughput(): Promise<void> {
       },
     };
     // Emmett creates its tables (emt_streams, emt_messages, ...) in the public schema on its first append.
-    const emmettPool = new Pool({ connectionString: db.connectionString, max: SINGLE_CONCURRENCY });
+    const emmettPool = benchPool(db, SINGLE_CONCURRENCY);
     const emmett = getPostgreSQLEventStore(db.connectionString, { connectionOptions: { pool: emmettPool } });
     closeEmmett = async () => {
       await emmett.close();

@@ -11,7 +11,7 @@
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import pino from 'pino';
 import {
   DomainEvent,
@@ -27,7 +27,7 @@ import {
   type WrittenPosition,
 } from '../client';
 import { PostgresEventStore } from '../src/postgres/postgres-event-store';
-import { benchDatabase } from './support';
+import { benchDatabase, benchPool } from './support';
 
 const { values } = parseArgs({
   options: { wallets: { type: 'string', default: '1000' }, deposits: { type: 'string', default: '99' }, batch: { type: 'string', default: '100' }, rounds: { type: 'string', default: '3' } },
@@ -135,7 +135,7 @@ async function projected(connectionString: string, store: PostgresEventStore, sc
 async function main(): Promise<void> {
   const database = await benchDatabase();
   const store = await PostgresEventStore.connect({ connectionString: database.connectionString, schema: 'bench_projection_store', poolSize: 4 });
-  const pool = new Pool({ connectionString: database.connectionString, max: 2 });
+  const pool = benchPool(database, 2);
   try {
     await seed(store);
     const events = await allEvents(store);

@@ -17,10 +17,10 @@
  * BENCH_SCALE_ENTITIES=1000000 BENCH_SECONDS=10 BENCH_SCALE_WARMUP=60). The full size takes about half an hour here and
  * some 6 GB of disk per id version.
  */
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { PostgresEventStore } from '../src/postgres/postgres-event-store';
-import { benchDatabase, percentile, report, runBenchmark, runFor } from './support';
+import { benchDatabase, benchPool, percentile, report, runBenchmark, runFor } from './support';
 
 const LEVELS = (process.env.BENCH_SCALE_LEVELS ?? '0,1000000,10000000').split(',').map(Number);
 const ID_VERSIONS = (process.env.BENCH_SCALE_IDS ?? 'v4,v7').split(',') as Array<'v4' | 'v7'>;
@@ -143,7 +143,7 @@ async function measure(store: PostgresEventStore, pool: Pool, schema: string, id
 async function runVariant(connectionString: string, ids: 'v4' | 'v7'): Promise<Map<number, Figures>> {
   const schema = `bench_scale_${ids}_${Date.now()}`;
   const store = await PostgresEventStore.connect({ connectionString, schema, poolSize: WRITERS });
-  const pool = new Pool({ connectionString, max: WRITERS });
+  const pool = benchPool({ connectionString }, WRITERS);
   const figures = new Map<number, Figures>();
   try {
     await pool.query(`CREATE TABLE ${schema}.bench_yardstick (id bigserial PRIMARY KEY, data jsonb)`);

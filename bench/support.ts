@@ -3,6 +3,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pool } from 'pg';
 import { startEmbeddedPostgres } from '../event-store-server/embedded-postgres';
 
 export interface BenchDatabase {
@@ -30,6 +31,17 @@ export async function benchDatabase(): Promise<BenchDatabase> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A pool for a bench's own statements on `database`. Its errors are ignored: pool.end() resolves
+ * before its connections have closed, and the database's stop then ends them with 57P01, which an
+ * unheard pool raises as an uncaught error after the figures are printed.
+ */
+export function benchPool(database: BenchDatabase | { connectionString: string }, max: number): Pool {
+  const pool = new Pool({ connectionString: database.connectionString, max });
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 export interface BenchServer {
