@@ -38,7 +38,7 @@ export async function benchDatabase(): Promise<BenchDatabase> {
  * before its connections have closed, and the database's stop then ends them with 57P01, which an
  * unheard pool raises as an uncaught error after the figures are printed.
  */
-export function benchPool(database: BenchDatabase | { connectionString: string }, max: number): Pool {
+export function benchPool(database: Pick<BenchDatabase, 'connectionString'>, max: number): Pool {
   const pool = new Pool({ connectionString: database.connectionString, max });
   pool.on('error', () => undefined);
   return pool;

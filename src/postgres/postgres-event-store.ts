@@ -424,7 +424,7 @@ export class PostgresEventStore implements EventStore {
               `before (${issuer.storeId}) are no place in it. Start again without a cursor or from a cursor the store gives now`,
           );
         }
-        refusePastPresent(position, { transactionId: BigInt(present.present_transaction_id) });
+        refusePastPresent(position, { transactionId: BigInt(present.xmax) - 1n });
         const rows = await this.read('feed', [position.transactionId.toString(), position.position.toString(), limit, types, present.xmax, present.held], as.types, pool);
         const events = rows.filter((r) => r.event_id !== null).map((r) => as.event(r, undefined, cursorAt(issuer, r.transaction_id, r.position)));
         let cursor = events.at(-1)?.cursor ?? after;

@@ -178,11 +178,11 @@ export function buildQueries(s: string) {
      * to belong to another database; `xmax` is S1's xmax. The read that follows (`feed`, `feedEnd`,
      * with a later snapshot S2) takes the second step, `horizonAt`: the horizon H is the lowest held
      * id still running at S2, else xmax(S1). Every committed row with a transaction id below H is
-     * visible to S2, and no transaction below H can still insert one. `present_transaction_id` is
-     * the newest transaction id that may have committed (xmax - 1): no cursor this store issued
-     * lies beyond it. (A cursor's position needs no such bound: rows of transactions up to it are
-     * all in, so a larger position passes none.) `store_id` tells a running store that
-     * repair-after-restore renumbered the feed under it.
+     * visible to S2, and no transaction below H can still insert one. `xmax` - 1 is also the newest
+     * transaction id that may have committed: no cursor this store issued lies beyond it. (A
+     * cursor's position needs no such bound: rows of transactions up to it are all in, so a larger
+     * position passes none.) `store_id` tells a running store that repair-after-restore renumbered
+     * the feed under it.
      *
      * Why: take a transaction T whose rows could land in the events table with xid(T) < H.
      * - H <= xmax(S1), so xid(T) < xmax(S1): T had been given its id before S1, and either it
@@ -225,7 +225,6 @@ export function buildQueries(s: string) {
               WHERE prepared.transaction = xid(running) AND prepared.database <> current_database())
         ), '{}')::text AS held,
         pg_snapshot_xmax(s)::text AS xmax,
-        (pg_snapshot_xmax(s)::text::numeric - 1)::text AS present_transaction_id,
         (SELECT store_id FROM ${s}.store_identity) AS store_id
       FROM snapshot`,
 
